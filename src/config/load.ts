@@ -1,0 +1,46 @@
+/** Reads the YAML config file; the only part of config handling that touches disk. */
+import { readFile } from 'node:fs/promises';
+import { parseDocument } from 'yaml';
+import { ConfigError, UsageError } from '../errors.js';
+import type { Phase } from './phases.js';
+import { validateConfig, type MirrorConfig, type RuleIssue } from './validate.js';
+
+export const defaultConfigPath = 'mirror.yaml';
+
+export interface LoadedConfig {
+  config: MirrorConfig;
+  warnings: RuleIssue[];
+  path: string;
+}
+
+export async function loadConfig(path: string = defaultConfigPath, phase?: Phase): Promise<LoadedConfig> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new UsageError(
+      code === 'ENOENT'
+        ? `config file ${path} not found: expected a YAML config (write one with \`mirror init\`, or name one with -c FILE)`
+        : `cannot read config file ${path}: ${(error as Error).message}`,
+    );
+  }
+  return { ...parseConfigText(text, path, phase), path };
+}
+
+/** YAML text to a validated config; YAML syntax errors carry their line. */
+export function parseConfigText(text: string, source: string, phase?: Phase): Omit<LoadedConfig, 'path'> {
+  const document = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  if (document.errors.length > 0) {
+    throw new ConfigError(
+      source,
+      document.errors.map((e) => ({
+        path: e.linePos?.[0] ? `line ${e.linePos[0].line}` : '(yaml)',
+        message: `invalid YAML: ${e.message.split('\n')[0]}`,
+      })),
+    );
+  }
+  const result = validateConfig(document.toJS(), phase);
+  if (!result.ok) throw new ConfigError(source, result.issues);
+  return { config: result.config, warnings: result.warnings };
+}

@@ -1,0 +1,131 @@
+/**
+ * The one config schema: shape, defaults and descriptions. `mirror init` writes
+ * the descriptions as comments; `validateConfig` turns its errors into key paths.
+ */
+import { z } from 'zod';
+import { phases } from './phases.js';
+import {
+  durationPattern,
+  filePathPattern,
+  headerNamePattern,
+  hostNamePattern,
+  parseResolverAddress,
+  parseUpstreamUrl,
+  resourcePathPattern,
+  sizePattern,
+  uriPathPattern,
+} from './nginxValues.js';
+import { vendorIds } from '../vendors/index.js';
+
+const hostName = (what: string) =>
+  z.string().regex(hostNamePattern, { error: `expected ${what}: letters, digits, dots and hyphens only` });
+const duration = z
+  .string()
+  .regex(durationPattern, { error: 'expected an nginx duration such as 500ms, 1s, 10s or 1m30s' });
+const filePath = z
+  .string()
+  .regex(filePathPattern, { error: 'expected an absolute file path of letters, digits and . _ - / @ + = ,' });
+
+export const configSchema = z.strictObject({
+  vendor: z.enum(vendorIds).describe('vendor preset: sample callbacks and the body fields that identify one'),
+  name: z
+    .string()
+    .regex(/^[a-z][a-z0-9_]{0,31}$/, { error: 'expected lower-case letters, digits and _ (starting with a letter)' })
+    .optional()
+    .describe('names the nginx variables, internal location and files (default: the vendor)'),
+  callback: z.strictObject({
+    path: z
+      .string()
+      .regex(uriPathPattern, { error: 'expected a URI path starting with / (no %, ;, $, quotes, spaces or #)' })
+      .describe('location on the existing nginx server that receives the callbacks'),
+    upstream: z
+      .string()
+      .refine((v) => parseUpstreamUrl(v) !== undefined, {
+        error: 'expected http://host[:port] or https://host[:port] with no path (host: a name, an IP or an upstream block)',
+      })
+      .describe('where nginx proxies callbacks today (the origin)'),
+    bodyBufferSize: z
+      .string()
+      .regex(sizePattern, { error: 'expected an nginx size such as 16k or 64k' })
+      .default('64k')
+      .describe('client_body_buffer_size: above the largest callback, so $request_body is logged'),
+    trustedCertificate: filePath
+      .default('/etc/ssl/certs/ca-certificates.crt')
+      .describe('CA bundle to verify an https origin with (used only when upstream is https)'),
+  }),
+  apiGateway: z.strictObject({
+    restApiId: z
+      .string()
+      .regex(/^[a-z0-9]{10}$/, { error: 'expected the 10-character REST API id, e.g. a1b2c3d4e5' })
+      .describe('id of the REST API (the first label of its execute-api host)'),
+    region: z
+      .string()
+      .regex(/^[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$/, { error: 'expected an AWS region such as ap-northeast-2' })
+      .describe('AWS region of the REST API'),
+    stage: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,128}$/, { error: 'expected a stage name of letters, digits, - and _' })
+      .describe('stage name: the first path segment on the execute-api host'),
+    resourcePath: z
+      .string()
+      .regex(resourcePathPattern, { error: 'expected a resource path such as /kakao-at-result (segments of letters, digits, . _ -)' })
+      .optional()
+      .describe('resource in the REST API (default: callback.path)'),
+    customDomain: hostName('a host name such as callbacks.example.com')
+      .optional()
+      .describe('API Gateway custom domain (needed from the shadow-domain phase on)'),
+    basePath: z
+      .string()
+      .regex(/^\/?(?:[A-Za-z0-9._-]+(?:\/[A-Za-z0-9._-]+)*)?\/?$/, {
+        error: 'expected "" (no base path mapping) or a base path such as v1 or callbacks/v1',
+      })
+      .default('')
+      .describe('base path mapping of the custom domain ("" = none)'),
+    port: z.int().min(1).max(65535).default(443).describe('HTTPS port of API Gateway (only tests change it)'),
+    trustedCertificate: filePath
+      .default('/etc/ssl/certs/ca-certificates.crt')
+      .describe('CA bundle nginx verifies the API Gateway certificate with'),
+  }),
+  resolver: z.strictObject({
+    addresses: z
+      .array(
+        z.string().refine((v) => parseResolverAddress(v) !== undefined, {
+          error: 'expected an IP address with an optional port: 169.254.169.253, 10.0.0.2:53 or [fd00::2]:53',
+        }),
+      )
+      .min(1, { error: 'expected at least one resolver address (the VPC resolver is 169.254.169.253)' })
+      .describe('DNS servers nginx resolves the API Gateway host with at run time'),
+    valid: duration.default('10s').describe('how long nginx caches an answer (resolver valid=)'),
+    timeout: duration.default('5s').describe('resolver_timeout'),
+    ipv6: z.boolean().default(false).describe('also ask AAAA (ipv6=on); off avoids a failing AAAA query'),
+  }),
+  mirror: z
+    .strictObject({
+      sample: z.int().min(0).max(100).default(100).describe('percent of callbacks mirrored; 0 = off switch'),
+      connectTimeout: duration.default('1s').describe('proxy_connect_timeout to API Gateway'),
+      sendTimeout: duration.default('1s').describe('proxy_send_timeout to API Gateway'),
+      readTimeout: duration.default('2s').describe('proxy_read_timeout from API Gateway'),
+      requestIdHeader: z
+        .string()
+        .regex(headerNamePattern, { error: 'expected a header name of letters, digits and -' })
+        .default('X-Mirror-Request-Id')
+        .describe('header that carries $request_id to API Gateway (the join key)'),
+    })
+    .prefault({}),
+  parityLog: z
+    .strictObject({
+      path: filePath.default('/var/log/nginx/mirror-parity.log').describe('JSON-lines record of every callback nginx received'),
+      body: z.boolean().default(true).describe('log the callback body (needed for body matching; holds phone numbers)'),
+    })
+    .prefault({}),
+  sqs: z.strictObject({
+    queueUrl: z
+      .url({ protocol: /^https?$/, error: 'expected the queue URL, e.g. https://sqs.ap-northeast-2.amazonaws.com/123456789012/name' })
+      .describe('URL of the SQS queue API Gateway sends to'),
+    endpoint: z.url({ protocol: /^https?$/ }).optional().describe('SQS endpoint override for emulators'),
+  }),
+  phase: z.enum(phases).default('off').describe('phase rendered when --phase is not given'),
+});
+
+export type RawConfig = z.input<typeof configSchema>;
+export type ParsedConfig = z.output<typeof configSchema>;

@@ -1,0 +1,37 @@
+import type { VendorPreset } from './preset.js';
+
+/**
+ * Bizppurio delivery results (KakaoTalk AlimTalk / SMS): one JSON object per
+ * result, all values strings.
+ * Source: https://biztech.gitbook.io/webapi/api/undefined/dispatch-result
+ */
+export const bizppurio: VendorPreset = {
+  id: 'bizppurio',
+  displayName: 'Bizppurio',
+  summary: 'Bizppurio delivery results (KakaoTalk AlimTalk, SMS/LMS/MMS, RCS)',
+  defaultCallbackPath: '/api/kakao/result',
+  defaultResourcePath: '/kakao-at-result',
+  contentType: 'application/json',
+  // A fallback send (AlimTalk failing over to SMS) yields several results for one
+  // MSGID, one per medium; a retry repeats the medium with another result code.
+  identifyingFields: ['MSGID', 'MEDIA', 'RESULT'],
+  identifyingFieldsReason:
+    'MSGID alone is not unique: an AlimTalk that falls back to SMS reports once per MEDIA, so join on MSGID + MEDIA + RESULT',
+  personalFields: ['PHONE', 'TO_NAME'],
+  sampleCallback(seq: number): Record<string, string> {
+    const unixTime = String(1_764_000_000 + seq);
+    return {
+      DEVICE: 'KAT',
+      CMSGID: `cm${String(seq).padStart(10, '0')}`,
+      MSGID: `${unixTime}kat${String(seq).padStart(6, '0')}`,
+      PHONE: `0101234${String(seq % 10_000).padStart(4, '0')}`,
+      MEDIA: 'KAT',
+      TO_NAME: '홍길동',
+      UNIXTIME: unixTime,
+      RESULT: '7000',
+      USERDATA: '',
+      WAPINFO: 'KAO',
+      REFKEY: `order-${seq}`,
+    };
+  },
+};
