@@ -30,13 +30,13 @@ export async function loadConfig(path: string = defaultConfigPath, phase?: Phase
 
 /** YAML text to a validated config; YAML syntax errors carry their line. */
 export function parseConfigText(text: string, source: string, phase?: Phase): Omit<LoadedConfig, 'path'> {
-  const document = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  const document = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (document.errors.length > 0) {
     throw new ConfigError(
       source,
       document.errors.map((e) => ({
         path: e.linePos?.[0] ? `line ${e.linePos[0].line}` : '(yaml)',
-        message: `invalid YAML: ${e.message.split('\n')[0]}`,
+        message: `invalid YAML: ${e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`,
       })),
     );
   }

@@ -52,7 +52,7 @@ export const configSchema = z.strictObject({
     trustedCertificate: filePath
       .default('/etc/ssl/certs/ca-certificates.crt')
       .describe('CA bundle to verify an https origin with (used only when upstream is https)'),
-  }),
+  }).describe('the callback as nginx receives it today'),
   apiGateway: z.strictObject({
     restApiId: z
       .string()
@@ -85,7 +85,7 @@ export const configSchema = z.strictObject({
     trustedCertificate: filePath
       .default('/etc/ssl/certs/ca-certificates.crt')
       .describe('CA bundle nginx verifies the API Gateway certificate with'),
-  }),
+  }).describe('the REST API that turns each callback into an SQS message (see `mirror render apigw`)'),
   resolver: z.strictObject({
     addresses: z
       .array(
@@ -98,7 +98,7 @@ export const configSchema = z.strictObject({
     valid: duration.default('10s').describe('how long nginx caches an answer (resolver valid=)'),
     timeout: duration.default('5s').describe('resolver_timeout'),
     ipv6: z.boolean().default(false).describe('also ask AAAA (ipv6=on); off avoids a failing AAAA query'),
-  }),
+  }).describe('DNS for the API Gateway host: nginx resolves it at run time, never at load time'),
   mirror: z
     .strictObject({
       sample: z.int().min(0).max(100).default(100).describe('percent of callbacks mirrored; 0 = off switch'),
@@ -111,19 +111,21 @@ export const configSchema = z.strictObject({
         .default('X-Mirror-Request-Id')
         .describe('header that carries $request_id to API Gateway (the join key)'),
     })
-    .prefault({}),
+    .prefault({})
+    .describe('the shadow copy nginx sends to API Gateway'),
   parityLog: z
     .strictObject({
       path: filePath.default('/var/log/nginx/mirror-parity.log').describe('JSON-lines record of every callback nginx received'),
       body: z.boolean().default(true).describe('log the callback body (needed for body matching; holds phone numbers)'),
     })
-    .prefault({}),
+    .prefault({})
+    .describe('nginx record of every callback, the left side of `mirror verify`'),
   sqs: z.strictObject({
     queueUrl: z
       .url({ protocol: /^https?$/, error: 'expected the queue URL, e.g. https://sqs.ap-northeast-2.amazonaws.com/123456789012/name' })
       .describe('URL of the SQS queue API Gateway sends to'),
     endpoint: z.url({ protocol: /^https?$/ }).optional().describe('SQS endpoint override for emulators'),
-  }),
+  }).describe('the queue the messages land in, the right side of `mirror verify`'),
   phase: z.enum(phases).default('off').describe('phase rendered when --phase is not given'),
 });
 
