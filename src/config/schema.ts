@@ -85,6 +85,22 @@ export const configSchema = z.strictObject({
     trustedCertificate: filePath
       .default('/etc/ssl/certs/ca-certificates.crt')
       .describe('CA bundle nginx verifies the API Gateway certificate with'),
+    certificateArn: z
+      .string()
+      .regex(/^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[A-Za-z0-9-]+$/, { error: 'expected an ACM certificate ARN' })
+      .optional()
+      .describe('ACM certificate of the custom domain (render apigw creates the domain when set)'),
+    sourceAddresses: z
+      .array(z.string().regex(/^[0-9.]+\/\d{1,2}$|^[0-9A-Fa-f:]+\/\d{1,3}$/, { error: 'expected a CIDR block such as 203.0.113.0/24' }))
+      .optional()
+      .describe("resource policy: only these source CIDRs may call the API (the vendor's and nginx's egress)"),
+    apiKeyFile: filePath
+      .optional()
+      .describe('root-only file holding `proxy_set_header x-api-key "...";` that the mirror location includes'),
+    requestValidation: z
+      .enum(['json-object', 'vendor-schema'])
+      .default('json-object')
+      .describe('json-object: Content-Type and a JSON object body; vendor-schema: the preset\'s stricter model'),
   }).describe('the REST API that turns each callback into an SQS message (see `mirror render apigw`)'),
   resolver: z.strictObject({
     addresses: z
@@ -125,6 +141,15 @@ export const configSchema = z.strictObject({
       .url({ protocol: /^https?$/, error: 'expected the queue URL, e.g. https://sqs.ap-northeast-2.amazonaws.com/123456789012/name' })
       .describe('URL of the SQS queue API Gateway sends to'),
     endpoint: z.url({ protocol: /^https?$/ }).optional().describe('SQS endpoint override for emulators'),
+    kmsKeyArn: z
+      .string()
+      .regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(?:key|alias)\/[A-Za-z0-9/_-]+$/, { error: 'expected a KMS key ARN' })
+      .optional()
+      .describe('customer managed KMS key of the queue (the role then gets kms:GenerateDataKey and kms:Decrypt)'),
+    createQueue: z
+      .boolean()
+      .default(false)
+      .describe('render apigw also creates the queue, its dead-letter queue and an owner-only, HTTPS-only policy'),
   }).describe('the queue the messages land in, the right side of `mirror verify`'),
   phase: z.enum(phases).default('off').describe('phase rendered when --phase is not given'),
 });

@@ -146,5 +146,6 @@ function gatewayView(config: MirrorConfig, target: GatewayTarget) {
     connectTimeout: nginxArg(mirror.connectTimeout, 'mirror.connectTimeout'),
     sendTimeout: nginxArg(mirror.sendTimeout, 'mirror.sendTimeout'),
     readTimeout: nginxArg(mirror.readTimeout, 'mirror.readTimeout'),
+    apiKeyFile: apiGateway.apiKeyFile ? nginxArg(apiGateway.apiKeyFile, 'apiGateway.apiKeyFile') : false,
   };
 }

@@ -29,6 +29,7 @@ const nginxKeys: Record<string, string> = {
   'apiGateway.customDomain': 'callbacks.example.com',
   'apiGateway.basePath': 'v1',
   'apiGateway.trustedCertificate': '/etc/ssl/certs/ca-certificates.crt',
+  'apiGateway.apiKeyFile': '/etc/nginx/mirror/api-key.conf',
   'resolver.addresses.0': '169.254.169.253',
   'resolver.valid': '10s',
   'resolver.timeout': '5s',

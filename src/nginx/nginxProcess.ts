@@ -1,0 +1,160 @@
+/**
+ * Runs the real nginx on a harness in the foreground (`daemon off`), for the
+ * tests, the sandbox and the demo. Ready means the listen socket accepts; stop
+ * means master and workers are gone.
+ */
+import { connect } from 'node:net';
+import { readFile } from 'node:fs/promises';
+import { execa, type ResultPromise } from 'execa';
+import { harnessArgs, type Harness } from './harness.js';
+
+export interface NginxProcess {
+  pid: number;
+  harness: Harness;
+  /** `nginx -s reload`, then waits until a new generation of workers serves. */
+  reload(): Promise<void>;
+  errorLog(): Promise<string>;
+  stop(): Promise<void>;
+}
+
+export interface StartNginxOptions {
+  readyTimeoutMs?: number;
+}
+
+export async function startNginx(nginxPath: string, harness: Harness, options: StartNginxOptions = {}): Promise<NginxProcess> {
+  const child = execa(nginxPath, harnessArgs(harness), {
+    reject: false,
+    // Its own process group, so a forced stop takes the workers with the master.
+    detached: true,
+    stdin: 'ignore',
+    stdout: 'ignore',
+    stderr: 'pipe',
+    buffer: { stderr: true },
+  });
+  const exited = child.then((result) => result);
+  let stopped = false;
+  const { host, port } = parseListen(harness.listen);
+  try {
+    await waitUntil(
+      () => canConnect(host, port),
+      options.readyTimeoutMs ?? 15_000,
+      async () => `nginx did not start listening on ${harness.listen}: ${await tail(harness.errorLogPath)}`,
+      exited.then(async (r) => `nginx exited with ${r.exitCode ?? r.signal} before it was ready: ${r.stderr} ${await tail(harness.errorLogPath)}`),
+    );
+  } catch (error) {
+    await forceStop(child);
+    throw error;
+  }
+  const pid = child.pid!;
+  return {
+    pid,
+    harness,
+    async reload() {
+      const before = await workerPids(pid);
+      await execa(nginxPath, ['-s', 'reload', ...harnessArgs(harness)], { timeout: 15_000 });
+      // A reload has taken when the old workers are replaced and the port answers.
+      await waitUntil(
+        async () => {
+          const now = await workerPids(pid);
+          return now.length > 0 && now.every((w) => !before.includes(w)) && (await canConnect(host, port));
+        },
+        15_000,
+        async () => `nginx reload did not take: ${await tail(harness.errorLogPath)}`,
+      );
+    },
+    errorLog: () => readFile(harness.errorLogPath, 'utf8').catch(() => ''),
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await forceStop(child);
+    },
+  };
+}
+
+async function forceStop(child: ResultPromise): Promise<void> {
+  if (child.exitCode !== null || child.pid === undefined) return;
+  const group = -child.pid;
+  try {
+    // SIGTERM is nginx's fast shutdown: the master stops its workers and exits.
+    process.kill(group, 'SIGTERM');
+  } catch {
+    return;
+  }
+  const exitedInTime = await Promise.race([child.then(() => true), delay(5000).then(() => false)]);
+  if (!exitedInTime) {
+    try {
+      process.kill(group, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+    await child;
+  }
+  // Workers may outlive the master by a moment; wait until the group is empty.
+  await waitUntil(async () => !groupAlive(group), 5000, async () => 'nginx workers did not exit');
+}
+
+function groupAlive(group: number): boolean {
+  try {
+    process.kill(group, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function workerPids(masterPid: number): Promise<number[]> {
+  const result = await execa('ps', ['-o', 'pid=', '--ppid', String(masterPid)], { reject: false });
+  return result.stdout
+    .split('\n')
+    .map((l) => Number(l.trim()))
+    .filter((n) => n > 0);
+}
+
+function parseListen(listen: string): { host: string; port: number } {
+  const match = /^(.*):(\d+)$/.exec(listen);
+  if (!match) throw new Error(`harness listen ${listen} is not host:port`);
+  return { host: match[1]!.replace(/^\[|\]$/g, ''), port: Number(match[2]) };
+}
+
+export function canConnect(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+async function tail(path: string): Promise<string> {
+  const text = await readFile(path, 'utf8').catch(() => '');
+  return text.split('\n').slice(-5).join('\n').trim() || '(error log empty)';
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
+/**
+ * Polls a condition until it holds, the deadline passes (error from `describe`),
+ * or `failure` settles first (its text becomes the error).
+ */
+export async function waitUntil(
+  condition: () => Promise<boolean> | boolean,
+  timeoutMs: number,
+  describe: () => Promise<string>,
+  failure?: Promise<string>,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let failed: string | undefined;
+  void failure?.then((text) => {
+    failed = text;
+  });
+  for (let wait = 5; ; wait = Math.min(wait * 2, 100)) {
+    if (failed !== undefined) throw new Error(failed);
+    if (await condition()) return;
+    if (Date.now() > deadline) throw new Error(await describe());
+    await delay(wait);
+  }
+}
