@@ -1,0 +1,44 @@
+/**
+ * Pure: one parity-log line (the JSON `log_format` that `mirror render` writes) to
+ * a CallbackRecord, or the reason it is not one. Never throws: a bad line is a
+ * counted, reported fact, not a crash.
+ */
+import type { CallbackRecord } from './records.js';
+
+export type ParsedLine = { ok: true; record: CallbackRecord } | { ok: false; reason: string };
+
+export function parseParityLogLine(line: string, source: { file: string; line: number }): ParsedLine {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    return { ok: false, reason: 'not JSON' };
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return { ok: false, reason: 'not a JSON object' };
+  const fields = value as Record<string, unknown>;
+  const requestId = fields.request_id;
+  if (typeof requestId !== 'string' || !/^[0-9a-f]{32}$/.test(requestId)) return { ok: false, reason: 'no request_id of 32 hex digits' };
+  const msec = typeof fields.msec === 'number' ? fields.msec : Number(fields.msec);
+  if (!Number.isFinite(msec) || msec <= 0) return { ok: false, reason: 'no msec timestamp' };
+  const status = typeof fields.status === 'number' ? fields.status : Number(fields.status);
+  if (!Number.isInteger(status)) return { ok: false, reason: 'no status' };
+  return {
+    ok: true,
+    record: {
+      requestId,
+      timeMs: Math.round(msec * 1000),
+      method: stringField(fields.method),
+      uri: stringField(fields.uri),
+      status,
+      upstreamStatus: stringField(fields.upstream_status),
+      sentToGateway: fields.apigw === '1',
+      phase: stringField(fields.phase),
+      ...(typeof fields.body === 'string' ? { body: fields.body } : {}),
+      source,
+    },
+  };
+}
+
+function stringField(value: unknown): string {
+  return typeof value === 'string' ? value : value === undefined || value === null ? '' : String(value);
+}
