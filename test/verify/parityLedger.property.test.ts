@@ -41,7 +41,9 @@ function requestId(i: number): string {
   return i.toString(16).padStart(32, '0');
 }
 
-function build(input: fc.infer<typeof caseArb>) {
+type Case = typeof caseArb extends fc.Arbitrary<infer T> ? T : never;
+
+function build(input: Case) {
   const base = 1_795_000_000_000;
   const callbacks: CallbackRecord[] = [];
   const messages: QueueMessage[] = [];

@@ -1,0 +1,192 @@
+/**
+ * The nginx side of the core loop, on one machine, from real parts: the real
+ * nginx running the rendered include files, an origin, a real DNS server (dnsmasq)
+ * resolving the execute-api host and the custom domain to 127.0.0.1, and an HTTPS
+ * target whose certificate a throwaway CA signed. Everything binds 127.0.0.1 on a
+ * free port; `stop()` ends every process, in any state.
+ *
+ * Used by `mirror demo`, the end-to-end tests and the benchmark. The `resolver`
+ * option reproduces the seed's failures: `none` strips the resolver from the
+ * rendered mirror location, `silent` points it at a UDP socket that never answers.
+ */
+import { createSocket, type Socket } from 'node:dgram';
+import { readFile } from 'node:fs/promises';
+import { validateConfig, type MirrorConfig } from '../config/validate.js';
+import type { Phase } from '../config/phases.js';
+import { renderNginx, gatewayTarget, type RenderedNginx } from '../render/nginxConfig.js';
+import { loadTemplates } from '../render/templates.js';
+import { writeHarness, type Harness } from '../nginx/harness.js';
+import { startNginx, type NginxProcess } from '../nginx/nginxProcess.js';
+import { findNginx } from '../nginx/nginxBinary.js';
+import { parseParityLogLine, type ParsedLine } from '../verify/parityLogLine.js';
+import { createTestCa, type TestCa } from './testCa.js';
+import { startDnsServer, type DnsServer } from './dnsServer.js';
+import { startRecordingServer, type RecordingServer } from './recordingServer.js';
+import { freePort } from './freePort.js';
+import { waitFor } from './childProcess.js';
+import { sandboxRawConfig } from './sandboxConfig.js';
+
+export type ResolverMode = 'dnsmasq' | 'none' | 'silent';
+
+export interface ShadowStackOptions {
+  nginxPath?: string;
+  phase?: Extract<Phase, 'shadow' | 'shadow-domain'>;
+  sample?: number;
+  resolver?: ResolverMode;
+  /** resolver_timeout, e.g. `1s` so a silent resolver fails fast in a test. */
+  resolverTimeout?: string;
+  /** Add server-level proxy_set_header lines that must not leak into the mirror. */
+  serverLevelHeaders?: boolean;
+  targetDelayMs?: number;
+  workerProcesses?: number;
+  /** Change the raw config before it is validated (tests). */
+  editConfig?: (raw: Record<string, any>) => void;
+}
+
+export interface ShadowStack {
+  config: MirrorConfig;
+  phase: Phase;
+  rendered: RenderedNginx;
+  harness: Harness;
+  nginx: NginxProcess;
+  origin: RecordingServer;
+  target: RecordingServer;
+  dns?: DnsServer;
+  ca: TestCa;
+  /** Where the vendor POSTs: http://127.0.0.1:port/{callback.path}. */
+  callbackUrl: string;
+  /** The host name the mirror resolves and the path it requests. */
+  gateway: { host: string; path: string };
+  parityLogPath: string;
+  readParityLog(): Promise<ParsedLine[]>;
+  waitForParityLines(n: number, timeoutMs?: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startShadowStack(options: ShadowStackOptions = {}): Promise<ShadowStack> {
+  const phase = options.phase ?? 'shadow';
+  const nginxPath = await findNginx(options.nginxPath);
+  const cleanups: (() => Promise<void>)[] = [];
+  const stop = async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
+  };
+  try {
+    const restApiId = 'a1b2c3d4e5';
+    const region = 'ap-northeast-2';
+    const executeApiHost = `${restApiId}.execute-api.${region}.amazonaws.com`;
+    const customDomain = 'callbacks.example.com';
+    const ca = await createTestCa([executeApiHost, customDomain]);
+    cleanups.push(ca.remove);
+    const origin = await startRecordingServer({ responseBody: '{"code":"0000"}' });
+    cleanups.push(origin.close);
+    const target = await startRecordingServer({
+      tls: { cert: ca.cert, key: ca.key },
+      responseBody: '{"SendMessageResponse":{}}',
+      ...(options.targetDelayMs ? { delayMs: options.targetDelayMs } : {}),
+    });
+    cleanups.push(target.close);
+
+    let resolverAddress: string;
+    let dns: DnsServer | undefined;
+    const mode = options.resolver ?? 'dnsmasq';
+    if (mode === 'silent') {
+      const socket = await silentUdpSocket();
+      cleanups.push(() => new Promise<void>((resolve) => socket.close(() => resolve())));
+      resolverAddress = `127.0.0.1:${socket.address().port}`;
+    } else {
+      dns = await startDnsServer({ [executeApiHost]: '127.0.0.1', [customDomain]: '127.0.0.1' });
+      cleanups.push(dns.stop);
+      resolverAddress = dns.address;
+    }
+
+    const listenPort = await freePort();
+    let rendered: RenderedNginx | undefined;
+    let config: MirrorConfig | undefined;
+    const templates = await loadTemplates('nginx');
+    const harness = await writeHarness({
+      listen: `127.0.0.1:${listenPort}`,
+      workerProcesses: options.workerProcesses ?? 1,
+      serverLevelHeaders: options.serverLevelHeaders ?? false,
+      errorLogLevel: 'warn',
+      render: (prefix) => {
+        const raw = sandboxRawConfig({
+          restApiId,
+          region,
+          customDomain,
+          originUrl: origin.url,
+          targetPort: target.port,
+          trustedCertificate: ca.caPath,
+          resolverAddress,
+          resolverTimeout: options.resolverTimeout ?? '5s',
+          parityLogPath: `${prefix}/logs/parity.log`,
+          sample: options.sample ?? 100,
+          phase,
+        });
+        options.editConfig?.(raw);
+        const result = validateConfig(raw, phase);
+        if (!result.ok) throw new Error(`sandbox config is invalid: ${result.issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`);
+        config = result.config;
+        rendered = renderNginx(config, phase, templates);
+        if (mode === 'none') rendered = withoutResolver(rendered);
+        return rendered;
+      },
+    });
+    cleanups.push(harness.remove);
+    const nginx = await startNginx(nginxPath, harness);
+    cleanups.push(nginx.stop);
+    const gateway = gatewayTarget(config!, phase)!;
+    const parityLogPath = config!.parityLog.path;
+    const readParityLog = async () => {
+      const text = await readFile(parityLogPath, 'utf8').catch(() => '');
+      return text
+        .split('\n')
+        .filter((line) => line.length > 0)
+        .map((line, i) => parseParityLogLine(line, { file: parityLogPath, line: i + 1 }));
+    };
+    return {
+      config: config!,
+      phase,
+      rendered: rendered!,
+      harness,
+      nginx,
+      origin,
+      target,
+      ...(dns ? { dns } : {}),
+      ca,
+      callbackUrl: `http://127.0.0.1:${listenPort}${config!.callback.path}`,
+      gateway: { host: gateway.host, path: gateway.uri },
+      parityLogPath,
+      readParityLog,
+      waitForParityLines: (n, timeoutMs = 30_000) =>
+        waitFor(async () => (await readParityLog()).length >= n, { timeoutMs, what: `${n} lines in the parity log ${parityLogPath}` }),
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+/** The seed's mistake: a variable proxy_pass with no resolver in scope. */
+export function withoutResolver(rendered: RenderedNginx): RenderedNginx {
+  return {
+    ...rendered,
+    files: rendered.files.map((file) => ({
+      ...file,
+      contents: file.contents
+        .split('\n')
+        .filter((line) => !/^\s*resolver(_timeout)?\s/.test(line))
+        .join('\n'),
+    })),
+  };
+}
+
+/** A "DNS server" that takes every query and never answers. */
+function silentUdpSocket(): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = createSocket('udp4');
+    socket.once('error', reject);
+    socket.on('message', () => undefined);
+    socket.bind(0, '127.0.0.1', () => resolve(socket));
+  });
+}
