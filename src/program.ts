@@ -93,5 +93,19 @@ export function buildProgram(emit: Emit): Command {
       emit({ exitCode: result.exitCode, stdout: opts.json ? json(result) : formatDemoText(result) });
     });
 
+  program
+    .command('doctor')
+    .description('name each known failure in nginx error logs or API Gateway test/execution output, with its cause and fix')
+    .argument('[stdin]', '- to read standard input')
+    .option('--error-log <file...>', 'nginx error log or saved API Gateway output')
+    .option('--text <message>', 'one pasted message')
+    .option('--json', 'print the report as JSON')
+    .action(async (stdin: string | undefined, opts) => {
+      if (stdin !== undefined && stdin !== '-') program.error(`doctor: unexpected argument "${stdin}"; expected - (standard input)`, { exitCode: 2 });
+      const { runDoctor, formatDoctorText } = await import('./commands/doctor.js');
+      const result = await runDoctor({ ...opts, stdin: stdin === '-' });
+      emit({ exitCode: result.exitCode, stdout: opts.json ? json(result.report) : formatDoctorText(result.report) });
+    });
+
   return program;
 }

@@ -25,7 +25,17 @@ export interface DnsServer {
 
 export const dnsmasqCandidates = ['dnsmasq', '/usr/sbin/dnsmasq'];
 
-export async function startDnsServer(records: Record<string, string>, options: { dnsmasq?: string } = {}): Promise<DnsServer> {
+export interface DnsServerOptions {
+  dnsmasq?: string;
+  /**
+   * Domains answered from local data only: a name under them that has no record
+   * gets NXDOMAIN, as real DNS answers for an API id that does not exist. Names
+   * outside them get REFUSED (nothing to forward to).
+   */
+  localDomains?: string[];
+}
+
+export async function startDnsServer(records: Record<string, string>, options: DnsServerOptions = {}): Promise<DnsServer> {
   const names = Object.keys(records);
   if (names.length === 0) throw new Error('startDnsServer needs at least one name to answer for');
   const dir = await mkdtemp(join(tmpdir(), 'mirror-dns-'));
@@ -45,7 +55,7 @@ export async function startDnsServer(records: Record<string, string>, options: {
     ...Object.entries(records).map(([name, ip]) => `--host-record=${name},${ip}`),
     // Local-only names: AAAA for an IPv4-only name gets an empty NOERROR answer, not
     // REFUSED (which is what dnsmasq says with nothing to forward to).
-    ...names.map((name) => `--local=/${name}/`),
+    ...[...names, ...(options.localDomains ?? [])].map((name) => `--local=/${name}/`),
   ];
   const { child } = await spawnDnsmasq(options.dnsmasq, args, dir);
   const resolver = new Resolver({ timeout: 200, tries: 1 });

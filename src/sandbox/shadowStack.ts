@@ -94,7 +94,7 @@ export async function startShadowStack(options: ShadowStackOptions = {}): Promis
       cleanups.push(() => new Promise<void>((resolve) => socket.close(() => resolve())));
       resolverAddress = `127.0.0.1:${socket.address().port}`;
     } else {
-      dns = await startDnsServer({ [executeApiHost]: '127.0.0.1', [customDomain]: '127.0.0.1' });
+      dns = await startDnsServer({ [executeApiHost]: '127.0.0.1', [customDomain]: '127.0.0.1' }, { localDomains: ['amazonaws.com', 'example.com'] });
       cleanups.push(dns.stop);
       resolverAddress = dns.address;
     }
