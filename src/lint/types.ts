@@ -1,0 +1,22 @@
+/** What a lint rule reports, and what a rule is. */
+import type { LintContext } from './context.js';
+
+export type Severity = 'error' | 'warning' | 'info';
+
+export interface Finding {
+  ruleId: string;
+  severity: Severity;
+  message: string;
+  file: string;
+  line: number;
+  /** The fix, in one or two sentences. */
+  help: string;
+}
+
+export interface LintRule {
+  id: string;
+  severity: Severity;
+  summary: string;
+  help: string;
+  check(ctx: LintContext): { message: string; at: { file: string; line: number } }[];
+}
