@@ -25,7 +25,10 @@ export function buildProgram(emit: Emit): Command {
   const program = new Command('mirror')
     .description('Move webhook callback intake from nginx to Amazon API Gateway + SQS without losing a message.')
     .version('0.1.0')
-    .showHelpAfterError('(run with --help for usage)');
+    .showHelpAfterError('(run with --help for usage)')
+    // Set before any subcommand exists so each inherits it: usage errors reach
+    // src/cli.ts as CommanderError (exit 2), not as commander's own exit 1.
+    .exitOverride();
 
   program
     .command('init')
