@@ -11,7 +11,7 @@ RUN npx tsc -p tsconfig.build.json
 
 FROM node:24-bookworm-slim
 RUN apt-get update \
- && apt-get install -y --no-install-recommends nginx-light dnsmasq openssl ca-certificates \
+ && apt-get install -y --no-install-recommends nginx-light dnsmasq-base openssl ca-certificates \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /opt/mirror
 COPY package.json package-lock.json ./
@@ -19,5 +19,6 @@ RUN npm ci --omit=dev --no-audit --no-fund
 COPY --from=build /opt/mirror/dist ./dist
 COPY templates ./templates
 COPY nginx ./nginx
-ENTRYPOINT ["node", "/opt/mirror/dist/cli.js"]
+RUN chmod +x dist/cli.js && ln -s /opt/mirror/dist/cli.js /usr/local/bin/mirror
+ENTRYPOINT ["mirror"]
 CMD ["--help"]

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what mirror needs on a fresh Debian machine that has only Node 20 and npm:
 #   - a portable Node 24 (npm package node-linux-<arch>) when the machine's Node is older than 22;
-#   - Debian packages (nginx, dnsmasq, openssl, wrk, prometheus) with apt-get when root;
+#   - Debian packages (nginx, dnsmasq, openssl, wrk) with apt-get when root, without
+#     starting their system services (the tests run their own, on free ports);
 #   - npm dependencies from the lock file, then the TypeScript build.
 # Source it (`. scripts/setup.sh`) to get the right `node` on PATH, or run it.
 # Set MIRROR_APT_PACKAGES to change the Debian package list.
@@ -27,9 +28,10 @@ mirror_setup() {
   fi
 
   # 2. Debian packages: the real programs the tests and the demo run.
-  local packages="${MIRROR_APT_PACKAGES:-nginx-light dnsmasq openssl wrk prometheus}" missing="" pkg bin
+  # dnsmasq-base: the binary without the system service that would claim port 53.
+  local packages="${MIRROR_APT_PACKAGES:-nginx-light dnsmasq-base openssl wrk}" missing="" pkg bin
   for pkg in $packages; do
-    case "$pkg" in nginx|nginx-light|nginx-full) bin=nginx ;; *) bin="$pkg" ;; esac
+    case "$pkg" in nginx|nginx-light|nginx-full) bin=nginx ;; dnsmasq|dnsmasq-base) bin=dnsmasq ;; *) bin="$pkg" ;; esac
     if ! command -v "$bin" >/dev/null 2>&1 && [ ! -x "/usr/sbin/$bin" ] && [ ! -x "/usr/bin/$bin" ]; then
       missing="$missing $pkg"
     fi
@@ -38,8 +40,14 @@ mirror_setup() {
     if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
       echo "setup: installing Debian packages:$missing" >&2
       apt-get update -qq >&2 || return 3
+      # Keep the packages' services from starting (nginx on :80 fails its install
+      # when the port is taken): the standard policy-rc.d switch, removed afterwards.
+      local policy=/usr/sbin/policy-rc.d made_policy="" status=0
+      if [ ! -e "$policy" ]; then printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod +x "$policy" && made_policy=1; fi
       # shellcheck disable=SC2086
-      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >&2 || return 3
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >&2 || status=3
+      [ -n "$made_policy" ] && rm -f "$policy"
+      [ "$status" -eq 0 ] || return 3
     else
       echo "setup: missing programs:$missing" >&2
       echo "setup: install them with: sudo apt-get update && sudo apt-get install -y --no-install-recommends$missing" >&2
