@@ -83,11 +83,11 @@ async function demoOn(stack: ShadowStack, nginxPath: string, options: DemoOption
   const lines = await stack.readParityLog();
   const records = lines.flatMap((l) => (l.ok ? [l.record] : []));
   const mirrored = records.filter((r) => r.sentToGateway).length;
-  await stack.target.waitForCount(mirrored, waitMs).catch(() => undefined);
+  await stack.target!.waitForCount(mirrored, waitMs).catch(() => undefined);
 
   const ledger = new ParityLedger({ match: { kind: 'request-id' }, graceMs: 0 });
   for (const record of records) ledger.addCallback(record);
-  for (const message of stack.target.requests.map(asQueueMessage)) ledger.addMessage(message);
+  for (const message of stack.target!.requests.map(asQueueMessage)) ledger.addMessage(message);
   ledger.advance(Date.now() + 1);
   const judgement = ledger.judgement();
   const gate = applyGate(judgement, { threshold: 1, minSample: Math.min(bodies.length, 20) });
@@ -108,7 +108,7 @@ async function demoOn(stack: ShadowStack, nginxPath: string, options: DemoOption
     originAnswered200,
     originBodiesExact,
     parityLogLines: lines.length,
-    mirrorReceived: stack.target.count(),
+    mirrorReceived: stack.target!.count(),
     counts: judgement.counts,
     parity: judgement.parity,
     gate,
@@ -117,7 +117,7 @@ async function demoOn(stack: ShadowStack, nginxPath: string, options: DemoOption
 }
 
 /** The stand-in's view of a mirrored callback, shaped as the SQS message it would become. */
-function asQueueMessage(request: ShadowStack['target']['requests'][number], index: number): QueueMessage {
+function asQueueMessage(request: NonNullable<ShadowStack['target']>['requests'][number], index: number): QueueMessage {
   const id = request.headers['x-mirror-request-id'];
   return {
     messageId: `standin-${index}`,

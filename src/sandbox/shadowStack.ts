@@ -41,6 +41,11 @@ export interface ShadowStackOptions {
   workerProcesses?: number;
   /** Change the raw config before it is validated (tests). */
   editConfig?: (raw: Record<string, any>) => void;
+  /**
+   * What answers for API Gateway instead of the recording HTTPS server: given the
+   * test CA (its certificate covers both host names), it starts and returns a port.
+   */
+  gateway?: (ca: TestCa) => Promise<{ port: number; stop(): Promise<void> }>;
 }
 
 export interface ShadowStack {
@@ -50,7 +55,9 @@ export interface ShadowStack {
   harness: Harness;
   nginx: NginxProcess;
   origin: RecordingServer;
-  target: RecordingServer;
+  /** The recording HTTPS server, when no `gateway` was given. */
+  target?: RecordingServer;
+  gatewayPort: number;
   dns?: DnsServer;
   ca: TestCa;
   /** Where the vendor POSTs: http://127.0.0.1:port/{callback.path}. */
@@ -79,12 +86,21 @@ export async function startShadowStack(options: ShadowStackOptions = {}): Promis
     cleanups.push(ca.remove);
     const origin = await startRecordingServer({ responseBody: '{"code":"0000"}' });
     cleanups.push(origin.close);
-    const target = await startRecordingServer({
-      tls: { cert: ca.cert, key: ca.key },
-      responseBody: '{"SendMessageResponse":{}}',
-      ...(options.targetDelayMs ? { delayMs: options.targetDelayMs } : {}),
-    });
-    cleanups.push(target.close);
+    let target: RecordingServer | undefined;
+    let gatewayPort: number;
+    if (options.gateway) {
+      const gateway = await options.gateway(ca);
+      cleanups.push(gateway.stop);
+      gatewayPort = gateway.port;
+    } else {
+      target = await startRecordingServer({
+        tls: { cert: ca.cert, key: ca.key },
+        responseBody: '{"SendMessageResponse":{}}',
+        ...(options.targetDelayMs ? { delayMs: options.targetDelayMs } : {}),
+      });
+      cleanups.push(target.close);
+      gatewayPort = target.port;
+    }
 
     let resolverAddress: string;
     let dns: DnsServer | undefined;
@@ -114,7 +130,7 @@ export async function startShadowStack(options: ShadowStackOptions = {}): Promis
           region,
           customDomain,
           originUrl: origin.url,
-          targetPort: target.port,
+          targetPort: gatewayPort,
           trustedCertificate: ca.caPath,
           resolverAddress,
           resolverTimeout: options.resolverTimeout ?? '5s',
@@ -150,7 +166,8 @@ export async function startShadowStack(options: ShadowStackOptions = {}): Promis
       harness,
       nginx,
       origin,
-      target,
+      ...(target ? { target } : {}),
+      gatewayPort,
       ...(dns ? { dns } : {}),
       ca,
       callbackUrl: `http://127.0.0.1:${listenPort}${config!.callback.path}`,

@@ -46,7 +46,7 @@ describe('shadow phase through real nginx', () => {
     expect(sent.map((r) => r.status)).toEqual(bodies.map(() => 200));
     expect(sent.every((r) => r.responseBody === '{"code":"0000"}')).toBe(true);
     await s.waitForParityLines(bodies.length);
-    await s.target.waitForCount(bodies.length);
+    await s.target!.waitForCount(bodies.length);
 
     // The origin got each body byte for byte.
     const originBodies = s.origin.requests.map((r) => r.body);
@@ -64,7 +64,7 @@ describe('shadow phase through real nginx', () => {
     // The target got each body byte for byte, joined on the request-id header.
     expect(s.gateway).toEqual({ host: 'a1b2c3d4e5.execute-api.ap-northeast-2.amazonaws.com', path: '/dev/kakao-at-result' });
     const seenIds = new Set<string>();
-    for (const got of s.target.requests) {
+    for (const got of s.target!.requests) {
       const requestId = header(got.headers['x-mirror-request-id']);
       expect(requestId).toMatch(/^[0-9a-f]{32}$/);
       const record = byRequestId.get(requestId!);
@@ -84,14 +84,14 @@ describe('shadow phase through real nginx', () => {
     // The query string is kept on the mirrored copy.
     const [withQuery] = await sendCallbacks(`${s.callbackUrl}?retry=1&sig=a%2Bb`, [trickyCallback(bizppurio, 9999)]);
     expect(withQuery!.status).toBe(200);
-    await s.target.waitForCount(bodies.length + 1);
-    expect(s.target.requests.at(-1)!.url).toBe('/dev/kakao-at-result?retry=1&sig=a%2Bb');
+    await s.target!.waitForCount(bodies.length + 1);
+    expect(s.target!.requests.at(-1)!.url).toBe('/dev/kakao-at-result?retry=1&sig=a%2Bb');
 
     // The mirror location cannot be reached from outside.
     const outside = await request(new URL('/_mirror/bizppurio', s.callbackUrl), { method: 'POST', body: '{}' });
     await outside.body.text();
     expect(outside.statusCode).toBe(404);
-    expect(s.target.count()).toBe(bodies.length + 1);
+    expect(s.target!.count()).toBe(bodies.length + 1);
   });
 
   it('reproduces the seed: no resolver passes nginx -t, fails the lint, and logs "no resolver defined" while the origin answers 200', async () => {
@@ -110,7 +110,7 @@ describe('shadow phase through real nginx', () => {
       what: 'the error line "no resolver defined to resolve"',
     });
     expect(s.origin.count()).toBe(3);
-    expect(s.target.count()).toBe(0);
+    expect(s.target!.count()).toBe(0);
   });
 
   it('reproduces the seed: a resolver that never answers logs "could not be resolved (110: Operation timed out)" while the origin answers 200', async () => {
@@ -122,7 +122,7 @@ describe('shadow phase through real nginx', () => {
       what: 'the error line "could not be resolved (110: Operation timed out)"',
     });
     expect(s.origin.count()).toBe(2);
-    expect(s.target.count()).toBe(0);
+    expect(s.target!.count()).toBe(0);
   });
 
   it.each([
@@ -138,8 +138,8 @@ describe('shadow phase through real nginx', () => {
     const records = await parityRecords(s);
     const marked = new Set(records.filter((r) => r.sentToGateway).map((r) => r.requestId));
     // The parity log is written when the main request ends, after its mirror subrequest.
-    await s.target.waitForCount(marked.size);
-    const received = new Set(s.target.requests.map((r) => header(r.headers['x-mirror-request-id'])));
+    await s.target!.waitForCount(marked.size);
+    const received = new Set(s.target!.requests.map((r) => header(r.headers['x-mirror-request-id'])));
     expect(received).toEqual(marked);
     expect(s.origin.count()).toBe(count);
     if (sample === 0) expect(marked.size).toBe(0);
