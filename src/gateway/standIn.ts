@@ -1,0 +1,281 @@
+/**
+ * A local API Gateway: an HTTPS server that executes the OpenAPI document `mirror
+ * render apigw` writes, for the execute-api host (`/{stage}` prefix) and the
+ * custom domain (base path mapping), and delivers to the SQS emulator.
+ *
+ * It follows the documented behaviour of a REST API with an AWS (SQS) integration:
+ * 403 `Missing Authentication Token` for an unknown stage, base path, resource or
+ * method; 403 `Forbidden` for a host it does not serve or a missing API key;
+ * 400 `Invalid request body` when the request validator rejects the body; 415
+ * `Unsupported Media Type` when no request template matches and passthrough is
+ * NEVER; the request template rendered by a VTL engine; the integration request
+ * decoded as real SQS decodes the query protocol (fauxqs speaks only JSON), with
+ * the rules fauxqs does not enforce; integration responses chosen by
+ * selectionPattern against the SQS status code.
+ *
+ * Where it differs from the real service (README, "The gateway stand-in"): no
+ * SigV4 to SQS and no IAM (AccessDenied cannot happen here), no throttling or
+ * usage-plan limits, API keys checked for presence only, the execution log omits
+ * bodies (they hold phone numbers), and TLS uses the test CA.
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import ajvDraft04 from 'ajv-draft-04';
+import type { ValidateFunction } from 'ajv';
+import { decodeSendMessage, sendMessageResponseXml, sqsErrorXml } from './sqsQuery.js';
+import { renderMappingTemplate } from './vtl.js';
+import { sqsPathOf, type Integration, type OpenApiDocument, type Operation } from './openapiDocument.js';
+
+export interface StandInOptions {
+  document: OpenApiDocument;
+  stage: string;
+  executeApiHost: string;
+  customDomain?: { host: string; basePath: string };
+  tls: { cert: string; key: string };
+  sqs: {
+    client: SQSClient;
+    /** The emulator's URL for a queue named in the integration path, or undefined. */
+    queueUrl(accountId: string, name: string): Promise<string | undefined>;
+  };
+  /** API Gateway execution-log lines (bodies omitted). */
+  log?: (line: string) => void;
+  port?: number;
+}
+
+export interface StandIn {
+  port: number;
+  stop(): Promise<void>;
+}
+
+interface Answer {
+  status: number;
+  body: string;
+  contentType?: string;
+}
+
+const json = (status: number, message: string): Answer => ({ status, body: JSON.stringify({ message }), contentType: 'application/json' });
+const missingToken = () => json(403, 'Missing Authentication Token');
+
+export async function startStandIn(options: StandInOptions): Promise<StandIn> {
+  // API Gateway models are JSON Schema draft 4. A CommonJS default export, as NodeNext sees it.
+  const ajv = new ajvDraft04.default({ allErrors: false, strict: false });
+  const handle = async (req: IncomingMessage, body: Buffer): Promise<Answer> => {
+    const requestId = randomUUID();
+    const log = (text: string) => options.log?.(`${new Date().toISOString()} (${requestId}) ${text}`);
+    const answer = await route(req, body, requestId, log);
+    log(`Method completed with status: ${answer.status}`);
+    return answer;
+  };
+
+  const route = async (req: IncomingMessage, body: Buffer, requestId: string, log: (t: string) => void): Promise<Answer> => {
+    const host = (req.headers.host ?? '').replace(/:\d+$/, '').toLowerCase();
+    const url = new URL(req.url ?? '/', 'https://stand-in');
+    let resourcePath: string | undefined;
+    if (host === options.executeApiHost) {
+      const [, stage, ...rest] = url.pathname.split('/');
+      if (stage !== options.stage) return missingToken();
+      resourcePath = `/${rest.join('/')}`;
+    } else if (options.customDomain && host === options.customDomain.host) {
+      const base = options.customDomain.basePath ? `/${options.customDomain.basePath}` : '';
+      if (base && url.pathname !== base && !url.pathname.startsWith(`${base}/`)) return missingToken();
+      resourcePath = url.pathname.slice(base.length) || '/';
+    } else {
+      log(`Host ${host} is not served here`);
+      return json(403, 'Forbidden');
+    }
+    const method = (req.method ?? 'GET').toLowerCase();
+    const operation = options.document.paths[resourcePath]?.[method];
+    const integration = operation?.['x-amazon-apigateway-integration'];
+    if (!operation || !integration) return missingToken();
+    if (operation.security?.some((s) => 'api_key' in s) && !req.headers['x-api-key']) return json(403, 'Forbidden');
+
+    // API Gateway treats a request without Content-Type as application/json.
+    const contentType = (req.headers['content-type'] as string | undefined) ?? 'application/json';
+    const text = body.toString('utf8');
+    const invalid = validateBody(ajv, options.document, operation, contentType, text);
+    if (invalid) {
+      log(`Request body does not match model schema for content type ${contentType}: ${invalid}`);
+      return json(400, 'Invalid request body');
+    }
+    const template = selectTemplate(integration, contentType);
+    if (template === undefined && integration.passthroughBehavior !== 'WHEN_NO_MATCH') {
+      log(`Unsupported Media Type: no mapping template for ${contentType} and passthrough is ${integration.passthroughBehavior ?? 'WHEN_NO_MATCH'}`);
+      return json(415, 'Unsupported Media Type');
+    }
+    const headers = Object.fromEntries(Object.entries(req.headers).flatMap(([k, v]) => (typeof v === 'string' ? [[k, v]] : Array.isArray(v) ? [[k, v.join(',')]] : [])));
+    const query = Object.fromEntries(url.searchParams);
+    const integrationBody =
+      template === undefined
+        ? text
+        : renderMappingTemplate(template, {
+            body: text,
+            headers,
+            query,
+            path: {},
+            requestId,
+            stage: options.stage,
+            resourcePath,
+            httpMethod: method.toUpperCase(),
+            sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
+          });
+    log(`Method request body before transformations: [${body.length} bytes omitted]`);
+    const endpoint = await callSqs(integration, integrationBody, requestId, log);
+    return integrationResponse(integration, endpoint, requestId);
+  };
+
+  const callSqs = async (integration: Integration, integrationBody: string, requestId: string, log: (t: string) => void): Promise<Answer> => {
+    const path = sqsPathOf(integration.uri);
+    if (!path) return { status: 500, body: '{"message": "Internal server error"}' };
+    const integrationContentType = literalHeader(integration, 'Content-Type');
+    log(`Endpoint request URI: https://sqs/${path.slice(1)}`);
+    const decoded = decodeSendMessage({ path, contentType: integrationContentType, body: integrationBody });
+    if (!decoded.ok) {
+      const xml = sqsErrorXml(decoded, requestId);
+      log(`Endpoint response body before transformations: ${xml}`);
+      return { status: decoded.status, body: xml, contentType: 'text/xml' };
+    }
+    const { input } = decoded;
+    const queueUrl = await options.sqs.queueUrl(input.queueAccountId, input.queueName);
+    if (!queueUrl) {
+      const error = { status: 400, code: 'AWS.SimpleQueueService.NonExistentQueue', message: 'The specified queue does not exist for this wsdl version.' };
+      const xml = sqsErrorXml(error, requestId);
+      log(`Endpoint response body before transformations: ${xml}`);
+      return { status: 400, body: xml, contentType: 'text/xml' };
+    }
+    try {
+      const out = await options.sqs.client.send(
+        new SendMessageCommand({
+          QueueUrl: queueUrl,
+          MessageBody: input.messageBody,
+          ...(Object.keys(input.messageAttributes).length > 0
+            ? {
+                MessageAttributes: Object.fromEntries(
+                  Object.entries(input.messageAttributes).map(([name, a]: [string, { dataType: string; stringValue?: string; binaryValue?: Buffer }]) => [
+                    name,
+                    { DataType: a.dataType, ...(a.stringValue !== undefined ? { StringValue: a.stringValue } : {}), ...(a.binaryValue ? { BinaryValue: a.binaryValue } : {}) },
+                  ]),
+                ),
+              }
+            : {}),
+          ...(input.delaySeconds !== undefined ? { DelaySeconds: input.delaySeconds } : {}),
+        }),
+      );
+      const xml = sendMessageResponseXml({ messageId: out.MessageId ?? '', md5OfMessageBody: out.MD5OfMessageBody ?? '', ...(out.MD5OfMessageAttributes ? { md5OfMessageAttributes: out.MD5OfMessageAttributes } : {}) }, requestId);
+      log('Endpoint response body before transformations: SendMessageResponse');
+      return { status: 200, body: xml, contentType: 'text/xml' };
+    } catch (error) {
+      const e = error as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
+      const status = e.$metadata?.httpStatusCode ?? 500;
+      const xml = sqsErrorXml({ status, code: e.name ?? 'InternalError', message: e.message ?? '' }, requestId);
+      log(`Endpoint response body before transformations: ${xml}`);
+      return { status, body: xml, contentType: 'text/xml' };
+    }
+  };
+
+  const server: Server = createServer({ cert: options.tls.cert, key: options.tls.key }, (req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      handle(req, Buffer.concat(chunks))
+        .then((answer) => send(res, answer))
+        .catch((error: unknown) => {
+          options.log?.(`${new Date().toISOString()} stand-in failure: ${error instanceof Error ? error.message : String(error)}`);
+          send(res, json(500, 'Internal server error'));
+        });
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
+  });
+  const address = server.address();
+  return {
+    port: typeof address === 'object' && address ? address.port : 0,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+function send(res: ServerResponse, answer: Answer): void {
+  res.writeHead(answer.status, {
+    'content-type': answer.contentType ?? 'application/json',
+    'content-length': Buffer.byteLength(answer.body),
+    'x-amzn-requestid': randomUUID(),
+  });
+  res.end(answer.body);
+}
+
+/** `'application/x-www-form-urlencoded'` from `integration.request.header.Content-Type`. */
+function literalHeader(integration: Integration, name: string): string | undefined {
+  const entry = Object.entries(integration.requestParameters ?? {}).find(([k]) => k.toLowerCase() === `integration.request.header.${name.toLowerCase()}`);
+  const value = entry?.[1];
+  return value && /^'.*'$/.test(value) ? value.slice(1, -1) : undefined;
+}
+
+/**
+ * The template for a Content-Type: the exact key first, then the media type
+ * without parameters (`application/json; charset=utf-8` uses `application/json`).
+ */
+export function selectTemplate(integration: Integration, contentType: string): string | undefined {
+  const templates = integration.requestTemplates ?? {};
+  const wanted = contentType.trim().toLowerCase();
+  const exact = Object.entries(templates).find(([k]) => k.toLowerCase().replace(/\s+/g, '') === wanted.replace(/\s+/g, ''));
+  if (exact) return exact[1];
+  const media = wanted.split(';')[0]!.trim();
+  return Object.entries(templates).find(([k]) => k.toLowerCase() === media)?.[1];
+}
+
+const compiled = new WeakMap<object, ValidateFunction>();
+
+function validateBody(ajv: InstanceType<typeof ajvDraft04.default>, document: OpenApiDocument, operation: Operation, contentType: string, text: string): string | undefined {
+  const name = operation['x-amazon-apigateway-request-validator'] ?? document['x-amazon-apigateway-request-validator'];
+  const validator = name ? document['x-amazon-apigateway-request-validators']?.[name] : undefined;
+  if (!validator?.validateRequestBody) return undefined;
+  const content = operation.requestBody?.content ?? {};
+  const media = contentType.split(';')[0]!.trim().toLowerCase();
+  const entry = Object.entries(content).find(([k]) => k.toLowerCase() === media) ?? Object.entries(content)[0];
+  let schema = entry?.[1].schema as Record<string, unknown> | undefined;
+  if (!schema) return undefined;
+  if (typeof schema.$ref === 'string') schema = document.components?.schemas?.[schema.$ref.split('/').at(-1)!];
+  if (!schema) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return 'body is not JSON';
+  }
+  let check = compiled.get(schema);
+  if (!check) {
+    const { $schema: _ignored, ...rest } = schema;
+    const fresh = ajv.compile(rest);
+    compiled.set(schema, fresh);
+    check = fresh;
+  }
+  return check(value) ? undefined : ajv.errorsText(check.errors);
+}
+
+/**
+ * For AWS service integrations, selectionPattern is matched against the backend's
+ * HTTP status code; the `default` response takes what no pattern matches.
+ */
+export function integrationResponse(integration: Integration, endpoint: Answer, requestId: string): Answer {
+  const responses = Object.entries(integration.responses ?? {});
+  const status = String(endpoint.status);
+  const chosen =
+    responses.find(([key, r]) => key !== 'default' && r.selectionPattern !== undefined && new RegExp(`^(?:${r.selectionPattern})$`).test(status))?.[1] ??
+    integration.responses?.default;
+  if (!chosen) return { status: 500, body: '{"message": "Internal server error"}' };
+  const template = chosen.responseTemplates?.['application/json'];
+  const body =
+    template === undefined
+      ? endpoint.body
+      : template.trim() === ''
+        ? ''
+        : renderMappingTemplate(template, { body: endpoint.body, headers: {}, query: {}, path: {}, requestId, stage: '', resourcePath: '', httpMethod: 'POST', sourceIp: '' });
+  return { status: Number(chosen.statusCode), body, contentType: 'application/json' };
+}
