@@ -151,6 +151,14 @@ export const configSchema = z.strictObject({
       .default(false)
       .describe('render apigw also creates the queue, its dead-letter queue and an owner-only, HTTPS-only policy'),
   }).describe('the queue the messages land in, the right side of `mirror verify`'),
+  verify: z
+    .strictObject({
+      grace: duration.default('2m').describe('how long a callback may wait for its SQS message before it counts as missing'),
+      gate: z.number().min(0).max(1).default(0.999).describe('minimum parity (matched / judged) for a gate to pass'),
+      minSample: z.int().min(1).default(100).describe('callbacks that must be judged before a gate can pass'),
+    })
+    .prefault({})
+    .describe('the parity comparator: `mirror verify` and the cutover gates'),
   phase: z.enum(phases).default('off').describe('phase rendered when --phase is not given'),
 });
 

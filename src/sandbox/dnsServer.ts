@@ -19,6 +19,7 @@ export interface DnsServer {
   /** `127.0.0.1:port`, as a `resolver.addresses` entry. */
   address: string;
   port: number;
+  pid: number;
   records: Readonly<Record<string, string>>;
   stop(): Promise<void>;
 }
@@ -76,6 +77,7 @@ export async function startDnsServer(records: Record<string, string>, options: D
   return {
     address: `127.0.0.1:${port}`,
     port,
+    pid: child.pid!,
     records,
     async stop() {
       await stopChild(child);

@@ -15,6 +15,7 @@ import { freePort } from '../sandbox/freePort.js';
 export interface Fauxqs {
   endpoint: string;
   port: number;
+  pid: number;
   region: string;
   /** A client for this emulator (dummy credentials; fauxqs checks none). */
   client(): SQSClient;
@@ -71,6 +72,7 @@ export async function startFauxqs(options: { region?: string; timeoutMs?: number
   return {
     endpoint,
     port,
+    pid: child.pid!,
     region,
     client,
     async createQueue(name) {

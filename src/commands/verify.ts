@@ -1,0 +1,202 @@
+/**
+ * `mirror verify`: the parity comparator, one shot. Feeds the pure ledger from
+ * the parity logs and from SQS (peek or consume) or earlier archives, judges what
+ * is older than the grace period, applies the gate, and reports: counts, missing
+ * ids with their log line, body mismatches with the first differing byte,
+ * unexpected messages, delivery lag. No body is printed unless `--show-bodies`,
+ * and the vendor's personal fields stay masked unless `--no-redact`.
+ */
+import { readFile } from 'node:fs/promises';
+import { ExitCode, UsageError } from '../errors.js';
+import { loadConfig } from '../config/load.js';
+import { durationPattern, durationToMs } from '../config/nginxValues.js';
+import { vendorPreset } from '../vendors/index.js';
+import { ParityLedger, type ParityJudgement } from '../verify/parityLedger.js';
+import { applyGate, formatRatio, type GateResult } from '../verify/gate.js';
+import { parseMatchMode, type MatchMode } from '../verify/matchKey.js';
+import { readParityLogs, type ParityLogRead } from '../verify/parityLogSource.js';
+import { readQueue, type SqsRead } from '../verify/sqsSource.js';
+import type { CallbackRecord, QueueMessage } from '../verify/records.js';
+import { expandGlob } from '../fs/glob.js';
+
+export interface VerifyOptions {
+  config?: string;
+  parityLog: string[];
+  sqsArchive?: string[];
+  mode?: 'peek' | 'consume';
+  archive?: string;
+  since?: string;
+  until?: string;
+  grace?: string;
+  match?: string;
+  gate?: number;
+  minSample?: number;
+  showBodies?: boolean;
+  redact?: boolean;
+  receivers?: number;
+  now?: number;
+}
+
+export interface VerifyResult {
+  exitCode: ExitCode;
+  verdict: GateResult['verdict'];
+  gate: GateResult;
+  parity: number | null;
+  counts: ParityJudgement['counts'] & { unparseable: number };
+  lagMs: ParityJudgement['lagMs'];
+  missing: ParityJudgement['missing'];
+  mismatches: (ParityJudgement['mismatches'][number] & { callbackBody?: string; messageBody?: string })[];
+  unexpected: ParityJudgement['unexpected'];
+  parityLogs: ParityLogRead;
+  sqs: (SqsRead & { note: string }) | { archives: string[]; messages: number };
+  window: { since?: string; until?: string; graceMs: number };
+  match: MatchMode;
+}
+
+export async function runVerify(options: VerifyOptions): Promise<VerifyResult> {
+  if (options.parityLog.length === 0) throw new UsageError('--parity-log is required: one or more parity log files or globs, or - for stdin');
+  const { config } = await loadConfig(options.config);
+  const now = options.now ?? Date.now();
+  const match = options.match ? parseMatchMode(options.match) : { kind: 'request-id' as const };
+  if (!match) throw new UsageError(`--match ${options.match}: expected request-id, body-hash, or field:NAME[,field:NAME…]`);
+  const grace = options.grace ?? config.verify.grace;
+  if (!durationPattern.test(grace)) throw new UsageError(`--grace ${grace}: expected a duration such as 30s, 2m or 1h`);
+  const graceMs = durationToMs(grace);
+  const since = options.since === undefined ? undefined : parseTime(options.since, now, '--since');
+  const until = options.until === undefined ? undefined : parseTime(options.until, now, '--until');
+  const gate = options.gate ?? config.verify.gate;
+  if (!(gate >= 0 && gate <= 1)) throw new UsageError(`--gate ${gate}: expected a ratio from 0 to 1, e.g. 0.999`);
+  const minSample = options.minSample ?? config.verify.minSample;
+  const mode = options.mode ?? 'peek';
+  if (mode === 'consume' && !options.archive) throw new UsageError('--mode consume needs --archive FILE: each message is archived before it is deleted');
+
+  const ledger = new ParityLedger({ match, graceMs, ...(since !== undefined ? { since } : {}), ...(until !== undefined ? { until } : {}) });
+  const bodies = options.showBodies ? new Map<string, string>() : undefined;
+  const messageBodies = options.showBodies ? new Map<string, string>() : undefined;
+  const parityLogs = await readParityLogs(options.parityLog, (record: CallbackRecord) => {
+    if (bodies && record.body !== undefined) bodies.set(record.requestId, record.body);
+    ledger.addCallback(record);
+  });
+  const addMessage = (message: QueueMessage) => {
+    messageBodies?.set(message.messageId, message.body);
+    ledger.addMessage(message);
+  };
+  let sqs: VerifyResult['sqs'];
+  if (options.sqsArchive && options.sqsArchive.length > 0) {
+    const archives: string[] = [];
+    let messages = 0;
+    for (const pattern of options.sqsArchive) archives.push(...(await expandGlob(pattern)));
+    for (const file of archives) messages += await readArchive(file, addMessage);
+    sqs = { archives, messages };
+  } else {
+    const read = await readQueue(
+      {
+        queueUrl: config.sqs.queueUrl,
+        ...(config.sqs.queue.region ? { region: config.sqs.queue.region } : {}),
+        ...(config.sqs.endpoint ? { endpoint: config.sqs.endpoint } : {}),
+        mode,
+        ...(options.archive ? { archive: options.archive } : {}),
+        ...(options.receivers ? { receivers: options.receivers } : {}),
+      },
+      addMessage,
+    );
+    sqs = {
+      ...read,
+      note:
+        mode === 'peek'
+          ? `peek: ${read.received} messages were received and not deleted; they stay invisible to their real consumers for ${read.visibilitySeconds}s`
+          : `consume: ${read.deleted} messages were archived to ${options.archive} and then deleted`,
+    };
+  }
+  ledger.advance(now);
+  const judgement = ledger.judgement();
+  const gateResult = applyGate(judgement, { threshold: gate, minSample });
+  const redact = options.redact !== false;
+  const personal = vendorPreset(config.vendor).personalFields;
+  return {
+    exitCode: gateResult.verdict === 'pass' ? ExitCode.ok : gateResult.verdict === 'fail' ? ExitCode.checkFailed : ExitCode.inconclusive,
+    verdict: gateResult.verdict,
+    gate: gateResult,
+    parity: judgement.parity,
+    counts: { ...judgement.counts, unparseable: parityLogs.unparseable },
+    lagMs: judgement.lagMs,
+    missing: judgement.missing,
+    mismatches: judgement.mismatches.map((m) => ({
+      ...m,
+      ...(bodies ? { callbackBody: mask(bodies.get(m.requestId) ?? '', personal, redact) } : {}),
+      ...(messageBodies ? { messageBody: mask(messageBodies.get(m.messageId) ?? '', personal, redact) } : {}),
+    })),
+    unexpected: judgement.unexpected,
+    parityLogs,
+    sqs,
+    window: { ...(since !== undefined ? { since: new Date(since).toISOString() } : {}), ...(until !== undefined ? { until: new Date(until).toISOString() } : {}), graceMs },
+    match,
+  };
+}
+
+/** An ISO time, or a duration back from now (`30m` = thirty minutes ago). */
+export function parseTime(text: string, now: number, flag: string): number {
+  if (durationPattern.test(text)) return now - durationToMs(text);
+  const t = Date.parse(text);
+  if (Number.isNaN(t)) throw new UsageError(`${flag} ${text}: expected an ISO time (2026-11-25T06:00:00Z) or a duration back from now (30m)`);
+  return t;
+}
+
+async function readArchive(file: string, onMessage: (m: QueueMessage) => void): Promise<number> {
+  const text = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
+    throw new UsageError(`cannot read SQS archive ${file}: ${error.code ?? error.message}`);
+  });
+  let count = 0;
+  text.split('\n').forEach((line, i) => {
+    if (line.trim() === '') return;
+    let m: QueueMessage;
+    try {
+      m = JSON.parse(line) as QueueMessage;
+    } catch {
+      throw new UsageError(`${file}:${i + 1}: not an archived SQS message (expected one JSON object per line, as --mode consume writes)`);
+    }
+    onMessage(m);
+    count++;
+  });
+  return count;
+}
+
+/** Masks the vendor's personal fields in a JSON body (`01012345678` -> `010*****678`). */
+export function mask(body: string, fields: readonly string[], redact: boolean): string {
+  if (!redact) return body;
+  try {
+    const value = JSON.parse(body) as unknown;
+    if (value && typeof value === 'object' && !Array.isArray(value)) {
+      const copy = { ...(value as Record<string, unknown>) };
+      for (const f of fields) if (typeof copy[f] === 'string') copy[f] = maskValue(copy[f] as string);
+      return JSON.stringify(copy);
+    }
+  } catch {
+    // Not JSON: mask every run of 8+ digits, the shape of a phone number.
+  }
+  return body.replace(/\d{8,}/g, (d) => maskValue(d));
+}
+
+function maskValue(v: string): string {
+  if (v.length <= 4) return '*'.repeat(v.length);
+  return `${v.slice(0, 3)}${'*'.repeat(Math.max(v.length - 6, 1))}${v.slice(-3)}`;
+}
+
+export function formatVerifyText(r: VerifyResult): string {
+  const c = r.counts;
+  const lines = [
+    `${r.verdict.toUpperCase()}: parity ${r.parity === null ? 'n/a' : formatRatio(r.parity)} (gate ${formatRatio(r.gate.threshold)}, ${r.gate.judged} judged, at least ${r.gate.minSample} needed)`,
+    ...r.gate.reasons.map((reason) => `  ${reason}`),
+    `  callbacks ${c.callbacks}  matched ${c.matched}  missing ${c.missing}  pending ${c.pending}  unexpected ${c.unexpected}  duplicates ${c.duplicates}  body mismatches ${c.bodyMismatches}`,
+    `  nginx-rejected ${c.nginxRejected}  not mirrored ${c.notMirrored}  unjoinable ${c.unjoinable}  unparseable lines ${c.unparseable}  out of window ${c.outOfWindow}`,
+    `  delivery lag ms: p50 ${r.lagMs.p50 ?? '-'}  p95 ${r.lagMs.p95 ?? '-'}  p99 ${r.lagMs.p99 ?? '-'}  max ${r.lagMs.max ?? '-'}`,
+    `  sqs: ${'note' in r.sqs ? r.sqs.note : `${r.sqs.messages} messages from ${r.sqs.archives.length} archive(s)`}`,
+  ];
+  for (const m of r.missing.slice(0, 20)) lines.push(`  missing ${m.requestId} at ${new Date(m.timeMs).toISOString()} (${m.source.file}:${m.source.line})`);
+  for (const m of r.mismatches.slice(0, 20)) {
+    lines.push(`  body mismatch ${m.requestId} -> message ${m.messageId}: first difference at byte ${m.offset} (${m.callbackBytes} vs ${m.messageBytes} bytes)`);
+    if (m.callbackBody !== undefined) lines.push(`    callback: ${m.callbackBody}`, `    message:  ${m.messageBody}`);
+  }
+  for (const u of r.parityLogs.unparseableList.slice(0, 10)) lines.push(`  unparseable ${u.file}:${u.line}: ${u.reason}`);
+  return lines.join('\n');
+}

@@ -1,0 +1,123 @@
+/**
+ * The SQS side of `mirror verify`, through the AWS SDK v3: the default credential
+ * chain, the region from the queue URL, an endpoint override for emulators, the
+ * SDK's retry modes, several concurrent long-polling receivers.
+ *
+ * `peek` receives with a visibility timeout that covers the run and never deletes:
+ * the messages come back to their real consumers afterwards. `consume` appends each
+ * message to an owner-only archive, flushed to disk, before deleting it.
+ */
+import { open, type FileHandle } from 'node:fs/promises';
+import { DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
+import { MissingDependencyError } from '../errors.js';
+import type { QueueMessage } from './records.js';
+
+export interface SqsReadOptions {
+  queueUrl: string;
+  region?: string;
+  endpoint?: string;
+  mode: 'peek' | 'consume';
+  /** Archive file for consume mode (appended, 0600). */
+  archive?: string;
+  receivers?: number;
+  /** Seconds each peeked message stays invisible to its real consumers. */
+  visibilitySeconds?: number;
+  /** Stop after this many consecutive empty receives per receiver. */
+  emptyPolls?: number;
+  waitSeconds?: number;
+  maxMessages?: number;
+  retryMode?: 'standard' | 'adaptive';
+  client?: SQSClient;
+}
+
+export interface SqsRead {
+  received: number;
+  deleted: number;
+  errors: Record<string, number>;
+  visibilitySeconds: number;
+  mode: 'peek' | 'consume';
+}
+
+export async function readQueue(options: SqsReadOptions, onMessage: (message: QueueMessage) => void): Promise<SqsRead> {
+  const client =
+    options.client ??
+    new SQSClient({
+      ...(options.region ? { region: options.region } : {}),
+      ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+      retryMode: options.retryMode ?? 'standard',
+      maxAttempts: 5,
+    });
+  const visibilitySeconds = options.visibilitySeconds ?? 300;
+  const result: SqsRead = { received: 0, deleted: 0, errors: {}, visibilitySeconds, mode: options.mode };
+  let archive: FileHandle | undefined;
+  if (options.mode === 'consume') {
+    if (!options.archive) throw new Error('consume mode needs an archive file');
+    archive = await open(options.archive, 'a', 0o600);
+  }
+  const seen = new Set<string>();
+  const maxMessages = options.maxMessages ?? Number.POSITIVE_INFINITY;
+  try {
+    await Promise.all(
+      Array.from({ length: options.receivers ?? 4 }, async () => {
+        let empty = 0;
+        while (empty < (options.emptyPolls ?? 2) && result.received < maxMessages) {
+          let messages: Message[];
+          try {
+            const out = await client.send(
+              new ReceiveMessageCommand({
+                QueueUrl: options.queueUrl,
+                MaxNumberOfMessages: 10,
+                WaitTimeSeconds: options.waitSeconds ?? 2,
+                VisibilityTimeout: options.mode === 'peek' ? visibilitySeconds : 60,
+                MessageAttributeNames: ['All'],
+                MessageSystemAttributeNames: ['SentTimestamp'],
+              }),
+            );
+            messages = out.Messages ?? [];
+          } catch (error) {
+            const name = (error as Error).name ?? 'Error';
+            result.errors[name] = (result.errors[name] ?? 0) + 1;
+            if (/CredentialsProviderError|ENOTFOUND|ECONNREFUSED/.test(`${name} ${(error as Error).message}`)) {
+              throw new MissingDependencyError(`cannot reach SQS at ${options.endpoint ?? options.queueUrl}: ${(error as Error).message}`, [
+                'check AWS credentials (the default provider chain) and sqs.endpoint for an emulator',
+              ]);
+            }
+            empty++;
+            continue;
+          }
+          if (messages.length === 0) {
+            empty++;
+            continue;
+          }
+          empty = 0;
+          const fresh = messages.filter((m) => !seen.has(m.MessageId ?? ''));
+          for (const m of fresh) seen.add(m.MessageId ?? '');
+          const converted = fresh.map(toQueueMessage);
+          if (archive) {
+            await archive.appendFile(converted.map((m) => `${JSON.stringify(m)}\n`).join(''));
+            await archive.sync();
+            await client.send(new DeleteMessageBatchCommand({ QueueUrl: options.queueUrl, Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })) }));
+            result.deleted += messages.length;
+          }
+          for (const m of converted) {
+            result.received++;
+            onMessage(m);
+          }
+        }
+      }),
+    );
+  } finally {
+    await archive?.close();
+    if (!options.client) client.destroy();
+  }
+  return result;
+}
+
+export function toQueueMessage(m: Message): QueueMessage {
+  return {
+    messageId: m.MessageId ?? '',
+    body: m.Body ?? '',
+    attributes: Object.fromEntries(Object.entries(m.MessageAttributes ?? {}).flatMap(([k, v]) => (v.StringValue !== undefined ? [[k, v.StringValue]] : []))),
+    sentTimestampMs: Number(m.Attributes?.SentTimestamp ?? 0),
+  };
+}
