@@ -21,17 +21,20 @@ export interface Integration {
 }
 
 export interface Operation {
+  operationId?: string;
+  responses?: Record<string, unknown>;
   'x-amazon-apigateway-integration'?: Integration;
   'x-amazon-apigateway-request-validator'?: string;
   requestBody?: { content?: Record<string, { schema?: SchemaRef }>; required?: boolean };
   security?: Record<string, string[]>[];
-  parameters?: { name: string; in: string; required?: boolean }[];
+  parameters?: { name: string; in: string; required?: boolean; schema?: Record<string, unknown> }[];
 }
 
 export type SchemaRef = { $ref: string } | Record<string, unknown>;
 
 export interface OpenApiDocument {
   openapi: string;
+  info?: { title: string; version: string; description?: string };
   paths: Record<string, Record<string, Operation>>;
   components?: { schemas?: Record<string, Record<string, unknown>>; securitySchemes?: Record<string, unknown> };
   'x-amazon-apigateway-request-validators'?: Record<string, { validateRequestBody?: boolean; validateRequestParameters?: boolean }>;

@@ -260,14 +260,15 @@ function validateBody(ajv: InstanceType<typeof ajvDraft04.default>, document: Op
 }
 
 /**
- * For AWS service integrations, selectionPattern is matched against the backend's
- * HTTP status code; the `default` response takes what no pattern matches.
+ * For AWS service integrations the selection pattern (in OpenAPI, the key of
+ * `responses`) is matched against the backend's HTTP status code; the `default`
+ * response takes what no pattern matches.
  */
 export function integrationResponse(integration: Integration, endpoint: Answer, requestId: string): Answer {
   const responses = Object.entries(integration.responses ?? {});
   const status = String(endpoint.status);
   const chosen =
-    responses.find(([key, r]) => key !== 'default' && r.selectionPattern !== undefined && new RegExp(`^(?:${r.selectionPattern})$`).test(status))?.[1] ??
+    responses.find(([key, r]) => key !== 'default' && new RegExp(`^(?:${r.selectionPattern ?? key})$`).test(status))?.[1] ??
     integration.responses?.default;
   if (!chosen) return { status: 500, body: '{"message": "Internal server error"}' };
   const template = chosen.responseTemplates?.['application/json'];

@@ -13,7 +13,7 @@ export interface TemplateSet {
   partials: Record<string, string>;
 }
 
-export async function loadTemplates(kind: 'nginx', dir: string = templatesDir): Promise<TemplateSet> {
+export async function loadTemplates(kind: 'nginx' | 'apigw' | 'dashboard', dir: string = templatesDir): Promise<TemplateSet> {
   const base = join(dir, kind);
   const files = await readTemplates(base);
   const partials = await readTemplates(join(base, 'partials'));
@@ -21,7 +21,10 @@ export async function loadTemplates(kind: 'nginx', dir: string = templatesDir): 
 }
 
 async function readTemplates(dir: string): Promise<Record<string, string>> {
-  const names = (await readdir(dir)).filter((n) => n.endsWith('.hbs')).sort();
+  const names = (await readdir(dir).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return [] as string[];
+    throw error;
+  })).filter((n) => n.endsWith('.hbs')).sort();
   const entries = await Promise.all(
     names.map(async (n) => [n.replace(/\.hbs$/, ''), await readFile(join(dir, n), 'utf8')] as const),
   );

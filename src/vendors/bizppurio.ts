@@ -18,6 +18,19 @@ export const bizppurio: VendorPreset = {
   identifyingFieldsReason:
     'MSGID alone is not unique: an AlimTalk that falls back to SMS reports once per MEDIA, so join on MSGID + MEDIA + RESULT',
   personalFields: ['PHONE', 'TO_NAME'],
+  // Required and optional fields of the dispatch-result page; every value a string.
+  requestModel: {
+    $schema: 'http://json-schema.org/draft-04/schema#',
+    title: 'BizppurioResult',
+    type: 'object',
+    required: ['DEVICE', 'CMSGID', 'MSGID', 'PHONE', 'MEDIA', 'UNIXTIME', 'RESULT'],
+    properties: Object.fromEntries(
+      ['DEVICE', 'CMSGID', 'MSGID', 'PHONE', 'MEDIA', 'UNIXTIME', 'RESULT', 'TO_NAME', 'USERDATA', 'WAPINFO', 'TELRES', 'TELTIME', 'KAORES', 'KAOTIME', 'RCSRES', 'RCSTIME', 'RETRY_FLAG', 'RESEND_FLAG', 'REFKEY'].map((field) => [
+        field,
+        { type: 'string' },
+      ]),
+    ),
+  },
   sampleCallback(seq: number): Record<string, string> {
     const unixTime = String(1_764_000_000 + seq);
     return {

@@ -17,6 +17,11 @@ export interface VendorPreset {
   identifyingFieldsReason: string;
   /** Body fields that hold personal data: masked in every report. */
   personalFields: readonly string[];
+  /**
+   * A draft-4 JSON schema of one callback, the API Gateway model used only when
+   * `apiGateway.requestValidation: vendor-schema` asks for it.
+   */
+  requestModel: Record<string, unknown>;
   /** A realistic callback body for demos, probes and tests; `seq` makes it unique. */
   sampleCallback(seq: number): Record<string, string>;
 }
