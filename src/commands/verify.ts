@@ -9,6 +9,7 @@
 import { readFile } from 'node:fs/promises';
 import { ExitCode, UsageError } from '../errors.js';
 import { loadConfig } from '../config/load.js';
+import type { MirrorConfig } from '../config/validate.js';
 import { durationPattern, durationToMs } from '../config/nginxValues.js';
 import { vendorPreset } from '../vendors/index.js';
 import { ParityLedger, type ParityJudgement } from '../verify/parityLedger.js';
@@ -57,18 +58,7 @@ export async function runVerify(options: VerifyOptions): Promise<VerifyResult> {
   if (options.parityLog.length === 0) throw new UsageError('--parity-log is required: one or more parity log files or globs, or - for stdin');
   const { config } = await loadConfig(options.config);
   const now = options.now ?? Date.now();
-  const match = options.match ? parseMatchMode(options.match) : { kind: 'request-id' as const };
-  if (!match) throw new UsageError(`--match ${options.match}: expected request-id, body-hash, or field:NAME[,field:NAME…]`);
-  const grace = options.grace ?? config.verify.grace;
-  if (!durationPattern.test(grace)) throw new UsageError(`--grace ${grace}: expected a duration such as 30s, 2m or 1h`);
-  const graceMs = durationToMs(grace);
-  const since = options.since === undefined ? undefined : parseTime(options.since, now, '--since');
-  const until = options.until === undefined ? undefined : parseTime(options.until, now, '--until');
-  const gate = options.gate ?? config.verify.gate;
-  if (!(gate >= 0 && gate <= 1)) throw new UsageError(`--gate ${gate}: expected a ratio from 0 to 1, e.g. 0.999`);
-  const minSample = options.minSample ?? config.verify.minSample;
-  const mode = options.mode ?? 'peek';
-  if (mode === 'consume' && !options.archive) throw new UsageError('--mode consume needs --archive FILE: each message is archived before it is deleted');
+  const { match, graceMs, since, until, gate, minSample, mode } = verifySettings(options, config, now);
 
   const ledger = new ParityLedger({ match, graceMs, ...(since !== undefined ? { since } : {}), ...(until !== undefined ? { until } : {}) });
   const bodies = options.showBodies ? new Map<string, string>() : undefined;
@@ -132,6 +122,33 @@ export async function runVerify(options: VerifyOptions): Promise<VerifyResult> {
     window: { ...(since !== undefined ? { since: new Date(since).toISOString() } : {}), ...(until !== undefined ? { until: new Date(until).toISOString() } : {}), graceMs },
     match,
   };
+}
+
+export interface VerifySettings {
+  match: MatchMode;
+  graceMs: number;
+  since?: number;
+  until?: number;
+  gate: number;
+  minSample: number;
+  mode: 'peek' | 'consume';
+}
+
+/** Flags over config defaults, each checked with a message naming the flag. */
+export function verifySettings(options: VerifyOptions, config: MirrorConfig, now: number): VerifySettings {
+  const match = options.match ? parseMatchMode(options.match) : { kind: 'request-id' as const };
+  if (!match) throw new UsageError(`--match ${options.match}: expected request-id, body-hash, or field:NAME[,field:NAME…]`);
+  const grace = options.grace ?? config.verify.grace;
+  if (!durationPattern.test(grace)) throw new UsageError(`--grace ${grace}: expected a duration such as 30s, 2m or 1h`);
+  const since = options.since === undefined ? undefined : parseTime(options.since, now, '--since');
+  const until = options.until === undefined ? undefined : parseTime(options.until, now, '--until');
+  const gate = options.gate ?? config.verify.gate;
+  if (!(gate >= 0 && gate <= 1)) throw new UsageError(`--gate ${gate}: expected a ratio from 0 to 1, e.g. 0.999`);
+  const minSample = options.minSample ?? config.verify.minSample;
+  if (!Number.isInteger(minSample) || minSample < 1) throw new UsageError(`--min-sample ${minSample}: expected a whole number of at least 1`);
+  const mode = options.mode ?? 'peek';
+  if (mode === 'consume' && !options.archive) throw new UsageError('--mode consume needs --archive FILE: each message is archived before it is deleted');
+  return { match, graceMs: durationToMs(grace), ...(since !== undefined ? { since } : {}), ...(until !== undefined ? { until } : {}), gate, minSample, mode };
 }
 
 /** An ISO time, or a duration back from now (`30m` = thirty minutes ago). */

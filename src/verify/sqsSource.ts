@@ -28,6 +28,9 @@ export interface SqsReadOptions {
   maxMessages?: number;
   retryMode?: 'standard' | 'adaptive';
   client?: SQSClient;
+  /** Watch mode: keep receiving until this aborts, whatever the empty polls. */
+  signal?: AbortSignal;
+  onError?: (kind: string) => void;
 }
 
 export interface SqsRead {
@@ -54,13 +57,14 @@ export async function readQueue(options: SqsReadOptions, onMessage: (message: Qu
     if (!options.archive) throw new Error('consume mode needs an archive file');
     archive = await open(options.archive, 'a', 0o600);
   }
-  const seen = new Set<string>();
+  const seen = new Map<string, number>();
   const maxMessages = options.maxMessages ?? Number.POSITIVE_INFINITY;
   try {
     await Promise.all(
       Array.from({ length: options.receivers ?? 4 }, async () => {
         let empty = 0;
-        while (empty < (options.emptyPolls ?? 2) && result.received < maxMessages) {
+        const more = () => (options.signal ? !options.signal.aborted : empty < (options.emptyPolls ?? 2) && result.received < maxMessages);
+        while (more()) {
           let messages: Message[];
           try {
             const out = await client.send(
@@ -72,11 +76,14 @@ export async function readQueue(options: SqsReadOptions, onMessage: (message: Qu
                 MessageAttributeNames: ['All'],
                 MessageSystemAttributeNames: ['SentTimestamp'],
               }),
+              options.signal ? { abortSignal: options.signal } : {},
             );
             messages = out.Messages ?? [];
           } catch (error) {
+            if (options.signal?.aborted) break;
             const name = (error as Error).name ?? 'Error';
             result.errors[name] = (result.errors[name] ?? 0) + 1;
+            options.onError?.(name);
             if (/CredentialsProviderError|ENOTFOUND|ECONNREFUSED/.test(`${name} ${(error as Error).message}`)) {
               throw new MissingDependencyError(`cannot reach SQS at ${options.endpoint ?? options.queueUrl}: ${(error as Error).message}`, [
                 'check AWS credentials (the default provider chain) and sqs.endpoint for an emulator',
@@ -90,8 +97,11 @@ export async function readQueue(options: SqsReadOptions, onMessage: (message: Qu
             continue;
           }
           empty = 0;
+          // A peeked message comes back once its visibility ends: the same copy, not a duplicate.
+          const now = Date.now();
+          for (const [id, at] of seen) if (at < now - visibilitySeconds * 2000) seen.delete(id);
           const fresh = messages.filter((m) => !seen.has(m.MessageId ?? ''));
-          for (const m of fresh) seen.add(m.MessageId ?? '');
+          for (const m of fresh) seen.set(m.MessageId ?? '', now);
           const converted = fresh.map(toQueueMessage);
           if (archive) {
             await archive.appendFile(converted.map((m) => `${JSON.stringify(m)}\n`).join(''));
