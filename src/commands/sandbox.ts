@@ -1,0 +1,129 @@
+/**
+ * `mirror sandbox up|down|status`: the full sandbox as long-running processes.
+ * `up` starts a supervisor process that owns every part, waits until it reports
+ * its endpoints, and prints them; `down` stops exactly what `up` started and
+ * waits until no part's process is left; `status` reports each part, and a crash.
+ */
+import { mkdir, open, readFile, rm } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { spawn } from 'node:child_process';
+import { ExitCode, UsageError } from '../errors.js';
+import { readState, type SandboxState } from '../sandbox/sandboxState.js';
+import { waitFor } from '../sandbox/childProcess.js';
+
+export const defaultSandboxDir = '.mirror-sandbox';
+
+export interface SandboxOptions {
+  dir?: string;
+  phase?: string;
+  sample?: number;
+  timeoutMs?: number;
+}
+
+export interface SandboxResult {
+  exitCode: ExitCode;
+  action: 'up' | 'down' | 'status';
+  dir: string;
+  state?: SandboxState;
+  /** For status: whether each part's process is alive. */
+  parts?: { name: string; pid: number; alive: boolean }[];
+  message: string;
+}
+
+export async function sandboxUp(options: SandboxOptions): Promise<SandboxResult> {
+  const dir = resolve(options.dir ?? defaultSandboxDir);
+  const phase = options.phase ?? 'shadow';
+  if (phase !== 'shadow' && phase !== 'shadow-domain') throw new UsageError(`--phase ${phase}: the sandbox runs the shadow or shadow-domain phase`);
+  const running = await readState(dir);
+  if (running && alive(running.supervisorPid)) throw new UsageError(`a sandbox is already running from ${dir} (pid ${running.supervisorPid}); run mirror sandbox down first`);
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const logPath = join(dir, 'supervisor.log');
+  const log = await open(logPath, 'w', 0o600);
+  const fromSources = import.meta.url.endsWith('.ts');
+  const script = fileURLToPath(new URL(`../sandbox/supervisorMain.${fromSources ? 'ts' : 'js'}`, import.meta.url));
+  const loader = fromSources ? ['--import', import.meta.resolve('tsx/esm')] : [];
+  // A daemon: its own process group, its output in the state dir, outliving this command.
+  const child = spawn(process.execPath, [...loader, script, dir, phase, String(options.sample ?? 100)], {
+    detached: true,
+    stdio: ['ignore', log.fd, log.fd],
+  });
+  child.unref();
+  await log.close();
+  let exited = false;
+  child.once('exit', () => {
+    exited = true;
+  });
+  try {
+    await waitFor(async () => {
+      if (exited) throw new Error(`the sandbox supervisor exited while starting: ${await tail(logPath)}`);
+      return (await readState(dir))?.supervisorPid === child.pid;
+    }, { timeoutMs: options.timeoutMs ?? 90_000, what: 'the sandbox to start' });
+  } catch (error) {
+    if (!exited && child.pid) process.kill(-child.pid, 'SIGTERM');
+    throw error;
+  }
+  const state = (await readState(dir))!;
+  return { exitCode: ExitCode.ok, action: 'up', dir, state, message: `sandbox up (${phase}); state in ${join(dir, 'state.json')}` };
+}
+
+export async function sandboxDown(options: SandboxOptions): Promise<SandboxResult> {
+  const dir = resolve(options.dir ?? defaultSandboxDir);
+  const state = await readState(dir);
+  if (!state) return { exitCode: ExitCode.ok, action: 'down', dir, message: `no sandbox state in ${dir}: nothing to stop` };
+  const pids = state.parts.map((p) => p.pid).filter((pid) => pid > 0);
+  if (alive(state.supervisorPid)) process.kill(state.supervisorPid, 'SIGTERM');
+  try {
+    await waitFor(() => pids.every((pid) => !alive(pid)), { timeoutMs: options.timeoutMs ?? 20_000, what: 'every sandbox part to stop' });
+  } catch {
+    // A part that ignored the supervisor: end it, and say so.
+    for (const pid of pids.filter(alive)) process.kill(pid, 'SIGKILL');
+  }
+  const left = pids.filter(alive);
+  await rm(join(dir, 'state.json'), { force: true });
+  return {
+    exitCode: left.length === 0 ? ExitCode.ok : ExitCode.checkFailed,
+    action: 'down',
+    dir,
+    state,
+    message: left.length === 0 ? `sandbox down: stopped ${state.parts.map((p) => `${p.name} (${p.pid})`).join(', ')}` : `processes still running: ${left.join(', ')}`,
+  };
+}
+
+export async function sandboxStatus(options: SandboxOptions): Promise<SandboxResult> {
+  const dir = resolve(options.dir ?? defaultSandboxDir);
+  const state = await readState(dir);
+  if (!state) return { exitCode: ExitCode.checkFailed, action: 'status', dir, message: `no sandbox running from ${dir}` };
+  const parts = state.parts.map((p) => ({ ...p, alive: p.pid > 0 && alive(p.pid) }));
+  const dead = parts.filter((p) => !p.alive);
+  return {
+    exitCode: dead.length === 0 ? ExitCode.ok : ExitCode.checkFailed,
+    action: 'status',
+    dir,
+    state,
+    parts,
+    message: dead.length === 0 ? `sandbox running (${state.phase}) since ${state.startedAt}` : `sandbox degraded: ${dead.map((p) => `${p.name} (pid ${p.pid}) is not running`).join('; ')}`,
+  };
+}
+
+export function formatSandboxText(result: SandboxResult): string {
+  const lines = [result.message];
+  if (result.state && result.action !== 'down') {
+    for (const [name, value] of Object.entries(result.state.endpoints)) lines.push(`  ${name.padEnd(14)} ${value}`);
+  }
+  for (const p of result.parts ?? []) lines.push(`  ${p.alive ? 'running' : 'STOPPED'}  ${p.name} (pid ${p.pid})`);
+  return lines.join('\n');
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function tail(path: string): Promise<string> {
+  return (await readFile(path, 'utf8').catch(() => '')).split('\n').slice(-8).join('\n');
+}

@@ -1,0 +1,126 @@
+/**
+ * The whole core loop on one machine: the shadow stack (real nginx, origin,
+ * dnsmasq, test CA) with the gateway stand-in executing the rendered OpenAPI
+ * document in place of API Gateway, delivering to fauxqs in its own process.
+ * `mirror sandbox up`, `mirror demo` and the end-to-end tests all run this code.
+ */
+import { appendFile } from 'node:fs/promises';
+import { ReceiveMessageCommand, DeleteMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { validateConfig, type MirrorConfig } from '../config/validate.js';
+import type { Phase } from '../config/phases.js';
+import { startFauxqs, type Fauxqs } from '../sqs/fauxqs.js';
+import { startStandIn } from '../gateway/standIn.js';
+import type { OpenApiDocument } from '../gateway/openapiDocument.js';
+import { openApiFor } from './apigwDocument.js';
+import { sandboxRawConfig } from './sandboxConfig.js';
+import { startShadowStack, type ShadowStack, type ShadowStackOptions } from './shadowStack.js';
+import type { QueueMessage } from '../verify/records.js';
+
+export interface FullSandboxOptions extends Omit<ShadowStackOptions, 'gateway'> {
+  /** Replace the rendered document before the stand-in runs it (tests: the seed's template). */
+  editDocument?: (document: OpenApiDocument) => void;
+  /** Where the stand-in writes its execution-log lines. */
+  gatewayLogPath?: string;
+}
+
+export interface FullSandbox {
+  stack: ShadowStack;
+  fauxqs: Fauxqs;
+  queueUrl: string;
+  gatewayPort: number;
+  document: OpenApiDocument;
+  /** Receives and deletes up to `max` messages, long-polling briefly. */
+  drain(max: number, timeoutMs?: number): Promise<QueueMessage[]>;
+  stop(): Promise<void>;
+}
+
+export async function startFullSandbox(options: FullSandboxOptions = {}): Promise<FullSandbox> {
+  const fauxqs = await startFauxqs({ region: 'ap-northeast-2' });
+  let client: SQSClient | undefined;
+  try {
+    const phase: Phase = options.phase ?? 'shadow';
+    const documentConfig = gatewayConfig(phase, options.editConfig);
+    const queueUrl = await fauxqs.createQueue(documentConfig.sqs.queue.name);
+    const document = await openApiFor(documentConfig);
+    options.editDocument?.(document);
+    client = fauxqs.client();
+    const sqs = client;
+    let gatewayPort = 0;
+    const stack = await startShadowStack({
+      ...options,
+      gateway: async (ca) => {
+        const standIn = await startStandIn({
+          document,
+          stage: documentConfig.apiGateway.stage,
+          executeApiHost: `${documentConfig.apiGateway.restApiId}.execute-api.${documentConfig.apiGateway.region}.amazonaws.com`,
+          ...(documentConfig.apiGateway.customDomain ? { customDomain: { host: documentConfig.apiGateway.customDomain, basePath: documentConfig.apiGateway.basePath } } : {}),
+          tls: { cert: ca.cert, key: ca.key },
+          sqs: { client: sqs, queueUrl: async (_account, name) => (name === documentConfig.sqs.queue.name ? queueUrl : undefined) },
+          ...(options.gatewayLogPath ? { log: (line: string) => void appendFile(options.gatewayLogPath!, `${line}\n`) } : {}),
+        });
+        gatewayPort = standIn.port;
+        return standIn;
+      },
+    });
+    return {
+      stack,
+      fauxqs,
+      queueUrl,
+      gatewayPort,
+      document,
+      async drain(max, timeoutMs = 15_000) {
+        const out: QueueMessage[] = [];
+        const deadline = Date.now() + timeoutMs;
+        while (out.length < max && Date.now() < deadline) {
+          const got = await sqs.send(
+            new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, MessageAttributeNames: ['All'], MessageSystemAttributeNames: ['SentTimestamp'] }),
+          );
+          const messages = got.Messages ?? [];
+          for (const m of messages) {
+            out.push({
+              messageId: m.MessageId ?? '',
+              body: m.Body ?? '',
+              attributes: Object.fromEntries(Object.entries(m.MessageAttributes ?? {}).flatMap(([k, v]) => (v.StringValue !== undefined ? [[k, v.StringValue]] : []))),
+              sentTimestampMs: Number(m.Attributes?.SentTimestamp ?? 0),
+            });
+          }
+          if (messages.length > 0) {
+            await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })) }));
+          }
+        }
+        return out;
+      },
+      async stop() {
+        await stack.stop();
+        sqs.destroy();
+        await fauxqs.stop();
+      },
+    };
+  } catch (error) {
+    client?.destroy();
+    await fauxqs.stop();
+    throw error;
+  }
+}
+
+/** The config the document is rendered from: the sandbox defaults, edited like the stack's. */
+function gatewayConfig(phase: Phase, edit: ((raw: Record<string, any>) => void) | undefined): MirrorConfig {
+  const raw = sandboxRawConfig({
+    restApiId: 'a1b2c3d4e5',
+    region: 'ap-northeast-2',
+    customDomain: 'callbacks.example.com',
+    originUrl: 'http://127.0.0.1:9',
+    targetPort: 443,
+    trustedCertificate: '/etc/ssl/certs/ca-certificates.crt',
+    resolverAddress: '127.0.0.1:53',
+    resolverTimeout: '5s',
+    parityLogPath: '/tmp/parity.log',
+    sample: 100,
+    phase,
+  });
+  edit?.(raw);
+  const result = validateConfig(raw, phase);
+  if (!result.ok) throw new Error(`sandbox config is invalid: ${result.issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`);
+  return result.config;
+}
+

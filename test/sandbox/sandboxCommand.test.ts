@@ -1,0 +1,87 @@
+/**
+ * `mirror sandbox up|status|down` as a user runs them: a detached supervisor that
+ * owns every part, a state file with the endpoints, crashes reported, and nothing
+ * left behind by `down`.
+ */
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { request } from 'undici';
+import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { sandboxDown, sandboxStatus, sandboxUp } from '../../src/commands/sandbox.js';
+import { readState } from '../../src/sandbox/sandboxState.js';
+import { waitFor } from '../../src/sandbox/childProcess.js';
+import { trickyCallback } from '../../src/sandbox/callbacks.js';
+import { bizppurio } from '../../src/vendors/bizppurio.js';
+
+const dirs: string[] = [];
+afterEach(async () => {
+  for (const dir of dirs.splice(0)) {
+    // Pass or fail, nothing stays running.
+    const state = await readState(dir);
+    if (state) await sandboxDown({ dir });
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('mirror sandbox', () => {
+  it('up prints working endpoints, status reports a crashed part, down leaves no process behind', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'mirror-sandbox-'));
+    dirs.push(dir);
+    const up = await sandboxUp({ dir });
+    expect(up.exitCode).toBe(0);
+    const state = up.state!;
+    expect(Object.keys(state.endpoints)).toEqual(
+      expect.arrayContaining(['callback', 'origin', 'gateway', 'dns', 'sqsEndpoint', 'queueUrl', 'parityLog', 'caCertificate']),
+    );
+    for (const part of state.parts) expect(alive(part.pid), `${part.name} runs`).toBe(true);
+    expect((await stat(join(dir, 'state.json'))).mode & 0o077).toBe(0);
+
+    // A second up on the same directory is refused, not a second sandbox.
+    await expect(sandboxUp({ dir })).rejects.toThrow(/already running/);
+
+    // The endpoints work: a callback through nginx lands in the queue.
+    const body = trickyCallback(bizppurio, 42);
+    const res = await request(state.endpoints.callback!, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    expect(res.statusCode).toBe(200);
+    await res.body.text();
+    const sqs = new SQSClient({ endpoint: state.endpoints.sqsEndpoint!, region: 'ap-northeast-2', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+    try {
+      let got: string[] = [];
+      await waitFor(async () => {
+        const out = await sqs.send(new ReceiveMessageCommand({ QueueUrl: state.endpoints.queueUrl!, WaitTimeSeconds: 1, MaxNumberOfMessages: 10 }));
+        got = got.concat((out.Messages ?? []).map((m) => m.Body ?? ''));
+        return got.length > 0;
+      }, { timeoutMs: 20_000, what: 'the callback in SQS' });
+      expect(got).toEqual([body]);
+    } finally {
+      sqs.destroy();
+    }
+
+    expect((await sandboxStatus({ dir })).exitCode).toBe(0);
+    // A part dies: status says which, with exit 1.
+    const dns = state.parts.find((p) => p.name === 'dnsmasq')!;
+    process.kill(dns.pid, 'SIGKILL');
+    await waitFor(() => !alive(dns.pid), { timeoutMs: 5_000, what: 'dnsmasq to die' });
+    const degraded = await sandboxStatus({ dir });
+    expect(degraded.exitCode).toBe(1);
+    expect(degraded.message).toMatch(/dnsmasq \(pid \d+\) is not running/);
+    await waitFor(async () => (await readState(dir))?.crashed.includes('dnsmasq') ?? false, { timeoutMs: 5_000, what: 'the supervisor to record the crash' });
+
+    const down = await sandboxDown({ dir });
+    expect(down.exitCode).toBe(0);
+    for (const part of state.parts) expect(alive(part.pid), `${part.name} stopped`).toBe(false);
+    expect(await readState(dir)).toBeUndefined();
+    expect((await sandboxStatus({ dir })).exitCode).toBe(1);
+  }, 120_000);
+});
