@@ -7,6 +7,7 @@ import type { MirrorConfig } from '../config/validate.js';
 import type { Phase } from '../config/phases.js';
 import type { TemplateSet } from './templates.js';
 import { nginxArg } from './nginxArg.js';
+import { probeHeader } from '../verify/records.js';
 
 export type NginxContext = 'http' | 'server';
 
@@ -142,6 +143,8 @@ function gatewayView(config: MirrorConfig, target: GatewayTarget) {
     resolver: resolverArgs.join(' '),
     resolverTimeout: nginxArg(resolver.timeout, 'resolver.timeout'),
     requestIdHeader: nginxArg(mirror.requestIdHeader, 'mirror.requestIdHeader'),
+    probeHeader,
+    probeHeaderVar: probeHeader.toLowerCase().replace(/-/g, '_'),
     trustedCertificate: nginxArg(apiGateway.trustedCertificate, 'apiGateway.trustedCertificate'),
     connectTimeout: nginxArg(mirror.connectTimeout, 'mirror.connectTimeout'),
     sendTimeout: nginxArg(mirror.sendTimeout, 'mirror.sendTimeout'),

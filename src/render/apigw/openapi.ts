@@ -12,11 +12,10 @@
 import Handlebars from 'handlebars';
 import type { MirrorConfig } from '../../config/validate.js';
 import type { OpenApiDocument } from '../../gateway/openapiDocument.js';
-import { requestIdAttribute, probeAttribute } from '../../verify/records.js';
+import { requestIdAttribute, probeAttribute, probeHeader } from '../../verify/records.js';
 import { vendorPreset } from '../../vendors/index.js';
 
-/** Header `mirror probe` marks its synthetic callbacks with; becomes the `mirror-probe` attribute. */
-export const probeHeader = 'X-Mirror-Probe';
+export { probeHeader };
 
 /** The media types a JSON callback may arrive with; each gets the same template. */
 export const jsonContentTypes = [
