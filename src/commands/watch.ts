@@ -1,0 +1,246 @@
+/**
+ * `mirror verify --watch`: the comparator running continuously. Follows the parity
+ * logs across rotation, long-polls SQS, judges each callback once its grace has
+ * passed, serves Prometheus metrics, and shows a live view (a terminal) or one log
+ * line per interval (no terminal). Memory is bounded by what is still undecided.
+ *
+ * Without `--since` the logs are followed from their current end (like `tail -F -n 0`)
+ * and SQS messages sent before the start are out of the window: a watch judges
+ * what happens while it runs. With `--since` the logs are read from their start
+ * and the window starts there.
+ */
+import { createServer, type Server } from 'node:http';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { ExitCode, UsageError } from '../errors.js';
+import { loadConfig } from '../config/load.js';
+import { ParityLedger, type ParityCounts, type ParityJudgement } from '../verify/parityLedger.js';
+import { applyGate, formatRatio } from '../verify/gate.js';
+import { parseParityLogLine } from '../verify/parityLogLine.js';
+import { LogFollower } from '../verify/logFollower.js';
+import { ParityMetrics } from '../verify/metrics.js';
+import { readQueue } from '../verify/sqsSource.js';
+import { verifySettings, type VerifyOptions } from './verify.js';
+
+export interface WatchOptions extends VerifyOptions {
+  /** host:port for /metrics (default 127.0.0.1:9464; port 0 picks a free one). */
+  listen?: string;
+  /** How often the logs are read, the ledger judged, the metrics and the view updated (default 1000 ms). */
+  intervalMs?: number;
+  /** Seconds a peeked message stays invisible to its real consumers (default 43200, SQS's maximum). */
+  visibilitySeconds?: number;
+  /** Long-poll wait per receive, seconds (default 5; at most 20, SQS's limit). */
+  waitSeconds?: number;
+  signal?: AbortSignal;
+  /** Where the live view or log lines go (default stderr). */
+  print?: (text: string, redraw: boolean) => void;
+  /** Live view redrawn in place (a terminal) or one line per interval; default: whether stderr is a terminal. */
+  terminal?: boolean;
+  /** Called once the metrics server listens. */
+  onListening?: (address: { host: string; port: number }) => void;
+}
+
+export interface WatchResult {
+  exitCode: ExitCode;
+  ticks: number;
+  parity: number | null;
+  counts: ParityCounts & { unparseable: number };
+  /** Callbacks and messages still undecided when the watch stopped. */
+  undecided: number;
+  rotations: number;
+}
+
+export async function runWatch(options: WatchOptions): Promise<WatchResult> {
+  if (options.parityLog.length === 0) throw new UsageError('--parity-log is required: one or more parity log files or globs to follow');
+  if (options.parityLog.includes('-')) throw new UsageError('--watch follows files; - (stdin) is for one-shot verify');
+  if (options.sqsArchive && options.sqsArchive.length > 0) throw new UsageError('--watch reads SQS live; --sqs-archive is for one-shot verify');
+  const { config } = await loadConfig(options.config);
+  const startedAt = Date.now();
+  const settings = verifySettings(options, config, startedAt);
+  const [host, port] = parseListen(options.listen ?? '127.0.0.1:9464');
+  const metrics = new ParityMetrics({ now: startedAt });
+  metrics.setPhase(config.phase);
+  const ledger = new ParityLedger({ match: settings.match, graceMs: settings.graceMs, since: settings.since ?? startedAt });
+  ledger.onMatched = (lag) => metrics.observeLag(lag);
+  let unparseable = 0;
+  const follower = new LogFollower(
+    options.parityLog,
+    (text, source) => {
+      const parsed = parseParityLogLine(text, source);
+      if (parsed.ok) ledger.addCallback(parsed.record);
+      else {
+        unparseable++;
+        metrics.unparseableLine();
+      }
+    },
+    { fromStart: settings.since !== undefined },
+  );
+  const server = await serveMetrics(metrics, host, port);
+  const stop = new AbortController();
+  const sqs = new SQSClient({
+    ...(config.sqs.queue.region ? { region: config.sqs.queue.region } : {}),
+    ...(config.sqs.endpoint ? { endpoint: config.sqs.endpoint } : {}),
+    retryMode: 'standard',
+    maxAttempts: 5,
+  });
+  backOffAfterErrors(sqs, stop.signal);
+  const outer = options.signal;
+  const onAbort = () => stop.abort();
+  if (outer?.aborted) stop.abort();
+  outer?.addEventListener('abort', onAbort);
+  process.once('SIGINT', onAbort);
+  process.once('SIGTERM', onAbort);
+  let receiveFailure: unknown;
+  let receiving: Promise<unknown> | undefined;
+  let ticks = 0;
+  try {
+    // Read what is in place before anything else: "from the end" means the end at the start.
+    await follower.poll();
+    const address = server.address();
+    options.onListening?.({ host, port: typeof address === 'object' && address ? address.port : port });
+    receiving = readQueue(
+      {
+        queueUrl: config.sqs.queueUrl,
+        client: sqs,
+        mode: settings.mode,
+        ...(options.archive ? { archive: options.archive } : {}),
+        ...(options.receivers ? { receivers: options.receivers } : {}),
+        // Peek: a peeked message is not received twice while this stays below its visibility.
+        visibilitySeconds: options.visibilitySeconds ?? 43_200,
+        waitSeconds: Math.min(options.waitSeconds ?? 5, 20),
+        signal: stop.signal,
+        onError: (kind) => metrics.receiveError(kind),
+      },
+      (message) => ledger.addMessage(message),
+    ).catch((error: unknown) => {
+      // Unreachable SQS or no credentials: stop the watch and report it (exit 3), once everything is closed.
+      receiveFailure = error;
+      stop.abort();
+    });
+
+    const print = options.print ?? ((text: string, redraw: boolean) => process.stderr.write(redraw ? `\x1b[H\x1b[2J${text}\n` : `${text}\n`));
+    const terminal = options.terminal ?? Boolean(process.stderr.isTTY);
+    let missingShown = 0;
+    for (;;) {
+      const now = Date.now();
+      ledger.advance(now);
+      const judgement = ledger.judgement();
+      metrics.update(judgement.counts, ledger.undecided, now);
+      ticks++;
+      const view = terminal ? liveView(judgement, unparseable, ledger.undecided) : logLine(judgement, missingShown, now);
+      missingShown = judgement.counts.missing;
+      print(view, terminal);
+      if (stop.signal.aborted) break;
+      await abortableDelay(options.intervalMs ?? 1000, stop.signal);
+      await follower.poll();
+    }
+  } finally {
+    stop.abort();
+    outer?.removeEventListener('abort', onAbort);
+    process.removeListener('SIGINT', onAbort);
+    process.removeListener('SIGTERM', onAbort);
+    await receiving;
+    sqs.destroy();
+    await follower.close();
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+  if (receiveFailure !== undefined) throw receiveFailure;
+  const judgement = ledger.judgement();
+  const verdict = applyGate(judgement, { threshold: settings.gate, minSample: settings.minSample }).verdict;
+  return {
+    exitCode: verdict === 'pass' ? ExitCode.ok : verdict === 'fail' ? ExitCode.checkFailed : ExitCode.inconclusive,
+    ticks,
+    parity: judgement.parity,
+    counts: { ...judgement.counts, unparseable },
+    undecided: ledger.undecided,
+    rotations: follower.rotations,
+  };
+}
+
+/** The terminal view, redrawn in place: counts, parity, lag, the last missing ids. */
+export function liveView(j: ParityJudgement, unparseable: number, undecided: number): string {
+  const c = j.counts;
+  const lastMissing = j.missing.slice(-5).map((m) => `${m.requestId} (${new Date(m.timeMs).toISOString()})`);
+  return [
+    `mirror verify --watch    parity ${j.parity === null ? 'n/a' : formatRatio(j.parity)}`,
+    `  callbacks ${c.callbacks}  matched ${c.matched}  missing ${c.missing}  pending ${c.pending}  undecided ${undecided}`,
+    `  unexpected ${c.unexpected}  duplicates ${c.duplicates}  body mismatches ${c.bodyMismatches}  nginx-rejected ${c.nginxRejected}  unparseable ${unparseable}`,
+    `  delivery lag ms: p50 ${j.lagMs.p50 ?? '-'}  p95 ${j.lagMs.p95 ?? '-'}  p99 ${j.lagMs.p99 ?? '-'}  max ${j.lagMs.max ?? '-'}`,
+    `  last missing: ${lastMissing.length > 0 ? lastMissing.join(', ') : 'none'}`,
+  ].join('\n');
+}
+
+/** Without a terminal: one line per interval, naming the callbacks that became missing since the last one. */
+export function logLine(j: ParityJudgement, missingBefore: number, now: number): string {
+  const c = j.counts;
+  const line = `${new Date(now).toISOString()} parity ${j.parity === null ? 'n/a' : formatRatio(j.parity)} callbacks ${c.callbacks} matched ${c.matched} missing ${c.missing} pending ${c.pending} unexpected ${c.unexpected} duplicates ${c.duplicates} mismatches ${c.bodyMismatches} lag_p50_ms ${j.lagMs.p50 ?? '-'} lag_p99_ms ${j.lagMs.p99 ?? '-'}`;
+  // The ledger lists the first missing ids (up to its list limit); name those that are new.
+  const fresh = j.missing.slice(missingBefore).map((m) => m.requestId);
+  if (fresh.length === 0) return line;
+  const shown = fresh.slice(0, 10);
+  return `${line} new_missing ${shown.join(',')}${fresh.length > shown.length ? ` (+${fresh.length - shown.length} more)` : ''}`;
+}
+
+function parseListen(listen: string): [string, number] {
+  const m = /^(\[[0-9a-fA-F:]+\]|[0-9.]+|localhost):(\d{1,5})$/.exec(listen);
+  const port = m ? Number(m[2]) : -1;
+  if (!m || port > 65_535) throw new UsageError(`--listen ${listen}: expected host:port, e.g. 127.0.0.1:9464`);
+  return [m[1]!.replace(/^\[|\]$/g, ''), port];
+}
+
+function serveMetrics(metrics: ParityMetrics, host: string, port: number): Promise<Server> {
+  const server = createServer((req, res) => {
+    if (req.method !== 'GET' || req.url?.split('?')[0] !== '/metrics') {
+      res.writeHead(404).end();
+      return;
+    }
+    metrics
+      .metrics()
+      .then((text) => res.writeHead(200, { 'content-type': metrics.contentType }).end(text))
+      .catch(() => res.writeHead(500).end());
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) =>
+      reject(new UsageError(`--listen ${host}:${port}: ${error.code === 'EADDRINUSE' ? 'the port is in use' : error.message}`)),
+    );
+    server.listen(port, host, () => resolve(server));
+  });
+}
+
+/**
+ * The receivers retry at once after an error; a lasting one (a deleted queue,
+ * revoked credentials) would then spin. Each failed receive waits before its error
+ * reaches the receiver: 0.5 s doubling to 30 s, reset by a success.
+ */
+function backOffAfterErrors(client: SQSClient, signal: AbortSignal): void {
+  let failures = 0;
+  client.middlewareStack.add(
+    (next) => async (args) => {
+      try {
+        const out = await next(args);
+        failures = 0;
+        return out;
+      } catch (error) {
+        if (!signal.aborted) {
+          failures++;
+          await abortableDelay(Math.min(500 * 2 ** (failures - 1), 30_000), signal);
+        }
+        throw error;
+      }
+    },
+    { step: 'initialize', name: 'mirrorWatchBackOff' },
+  );
+}
+
+function abortableDelay(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
