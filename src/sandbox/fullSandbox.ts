@@ -29,6 +29,8 @@ export interface FullSandbox {
   queueUrl: string;
   gatewayPort: number;
   document: OpenApiDocument;
+  /** Stops the gateway stand-in alone (tests: API Gateway unreachable). */
+  stopGateway(): Promise<void>;
   /** Receives and deletes up to `max` messages, long-polling briefly. */
   drain(max: number, timeoutMs?: number): Promise<QueueMessage[]>;
   stop(): Promise<void>;
@@ -46,6 +48,7 @@ export async function startFullSandbox(options: FullSandboxOptions = {}): Promis
     client = fauxqs.client();
     const sqs = client;
     let gatewayPort = 0;
+    let standInStop: (() => Promise<void>) | undefined;
     const stack = await startShadowStack({
       ...options,
       gateway: async (ca) => {
@@ -59,6 +62,7 @@ export async function startFullSandbox(options: FullSandboxOptions = {}): Promis
           ...(options.gatewayLogPath ? { log: (line: string) => void appendFile(options.gatewayLogPath!, `${line}\n`) } : {}),
         });
         gatewayPort = standIn.port;
+        standInStop = standIn.stop;
         return standIn;
       },
     });
@@ -68,6 +72,9 @@ export async function startFullSandbox(options: FullSandboxOptions = {}): Promis
       queueUrl,
       gatewayPort,
       document,
+      async stopGateway() {
+        await standInStop?.();
+      },
       async drain(max, timeoutMs = 15_000) {
         const out: QueueMessage[] = [];
         const deadline = Date.now() + timeoutMs;
