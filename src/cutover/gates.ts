@@ -1,0 +1,96 @@
+/**
+ * The gate into each phase, behind one interface so the tests and the demo can
+ * supply their own. The defaults: entering `shadow` needs the config to validate
+ * (the real nginx -t), a clean lint and a probe that arrived in SQS; every later
+ * phase needs `mirror verify` over the soak window to pass the config's gate with
+ * its minimum sample.
+ */
+import type { Phase } from '../config/phases.js';
+import type { MirrorConfig } from '../config/validate.js';
+import type { GateVerdict } from '../verify/gate.js';
+import { formatRatio } from '../verify/gate.js';
+
+export interface GateResult {
+  verdict: GateVerdict;
+  figures: Record<string, number | string>;
+  summary: string;
+}
+
+export interface GateContext {
+  from: Phase;
+  to: Phase;
+  configPath: string;
+  config: MirrorConfig;
+  /** Start of the soak window (ISO): --soak back from now, or when `from` was entered. */
+  since?: string;
+  nginxPath?: string;
+}
+
+export type Gate = (ctx: GateContext) => Promise<GateResult>;
+
+export interface DefaultGateOptions {
+  /** `mirror probe`, wired by the caller; without it the shadow gate is inconclusive. */
+  probe?: (ctx: GateContext) => Promise<GateResult>;
+  /** Parity logs to verify (default: the config's parityLog.path). */
+  parityLog?: string[];
+}
+
+/** The default gate: shadow by validate + lint + probe, later phases by verify. */
+export function defaultGate(options: DefaultGateOptions = {}): Gate {
+  return (ctx) => (ctx.to === 'shadow' ? shadowGate(ctx, options) : parityGate(ctx, options));
+}
+
+async function shadowGate(ctx: GateContext, options: DefaultGateOptions): Promise<GateResult> {
+  const { runValidate } = await import('../commands/validate.js');
+  const validation = await runValidate({ config: ctx.configPath, phase: 'shadow', ...(ctx.nginxPath ? { nginx: ctx.nginxPath } : {}) });
+  const figures: Record<string, number | string> = {
+    nginxTest: validation.nginxTest.ok ? 'passed' : 'failed',
+    lintErrors: validation.lint.errors,
+    lintWarnings: validation.lint.warnings,
+  };
+  if (!validation.nginxTest.ok || validation.lint.errors > 0) {
+    const first = validation.nginxTest.messages.find((m) => m.level === 'emerg') ?? validation.lint.findings[0];
+    const detail = first ? ('ruleId' in first ? `${first.ruleId}: ${first.message}` : first.text) : 'see mirror validate --phase shadow';
+    return { verdict: 'fail', figures: { ...figures, probe: 'not run' }, summary: `the shadow config does not validate (${detail})` };
+  }
+  if (!options.probe) {
+    return {
+      verdict: 'inconclusive',
+      figures: { ...figures, probe: 'not run' },
+      summary: 'the config validates and lints clean, but no probe was run: a probe must arrive in SQS before the shadow phase (mirror probe)',
+    };
+  }
+  const probe = await options.probe(ctx);
+  const merged = { ...figures, ...Object.fromEntries(Object.entries(probe.figures).map(([k, v]) => [`probe.${k}`, v])) };
+  return { verdict: probe.verdict, figures: merged, summary: `the config validates and lints clean; probe: ${probe.summary}` };
+}
+
+async function parityGate(ctx: GateContext, options: DefaultGateOptions): Promise<GateResult> {
+  const { runVerify } = await import('../commands/verify.js');
+  const report = await runVerify({
+    config: ctx.configPath,
+    parityLog: options.parityLog ?? [ctx.config.parityLog.path],
+    ...(ctx.since ? { since: ctx.since } : {}),
+  });
+  const c = report.counts;
+  const figures: Record<string, number | string> = {
+    parity: report.parity === null ? 'n/a' : report.parity,
+    gate: report.gate.threshold,
+    judged: report.gate.judged,
+    minSample: report.gate.minSample,
+    matched: c.matched,
+    missing: c.missing,
+    pending: c.pending,
+    bodyMismatches: c.bodyMismatches,
+    unexpected: c.unexpected,
+    duplicates: c.duplicates,
+    ...(report.lagMs.p95 !== undefined && report.lagMs.p95 !== null ? { lagP95Ms: report.lagMs.p95 } : {}),
+  };
+  const parity = report.parity === null ? 'n/a' : formatRatio(report.parity);
+  const window = ctx.since ? ` since ${ctx.since}` : ' over the whole parity log';
+  const summary =
+    report.verdict === 'pass'
+      ? `parity ${parity} in ${ctx.from}${window} meets the gate ${formatRatio(report.gate.threshold)} (${report.gate.judged} judged)`
+      : `${report.gate.reasons.join('; ')} (parity ${parity} in ${ctx.from}${window})`;
+  return { verdict: report.verdict, figures, summary };
+}
