@@ -97,6 +97,81 @@ export function buildProgram(emit: Emit): Command {
     });
 
   program
+    .command('verify')
+    .description('the parity comparator: every callback nginx logged against the messages in SQS; a report and a gate')
+    .addOption(configOption())
+    .requiredOption('--parity-log <file...>', 'parity log files or globs (several hosts, rotated, .gz), - for stdin')
+    .option('--sqs-archive <file...>', 'read archived messages from earlier consume runs instead of SQS')
+    .addOption(new Option('--mode <mode>', 'peek: look, never delete; consume: archive, then delete').choices(['peek', 'consume']).default('peek'))
+    .option('--archive <file>', 'owner-only archive for --mode consume')
+    .option('--since <time>', 'window start: ISO time or a duration back from now (30m)')
+    .option('--until <time>', 'window end: ISO time or a duration back from now')
+    .option('--grace <duration>', 'unmatched callbacks older than this are missing (default: verify.grace)')
+    .option('--match <how>', 'request-id (default), body-hash, or field:MSGID,field:RESULT')
+    .option('--gate <ratio>', 'minimum parity to pass (default: verify.gate)', Number)
+    .option('--min-sample <n>', 'callbacks judged before a pass is possible (default: verify.minSample)', Number)
+    .option('--receivers <n>', 'concurrent long-polling receivers', Number)
+    .option('--show-bodies', 'print the bodies of mismatches (personal fields masked)')
+    .option('--no-redact', 'with --show-bodies: do not mask personal fields')
+    .option('--json', 'print the whole report as one JSON document')
+    .option('--watch', 'run continuously: follow the logs, long-poll SQS, serve metrics')
+    .option('--listen <host:port>', 'with --watch: where /metrics is served', '127.0.0.1:9464')
+    .action(async (opts) => {
+      if (opts.watch) {
+        const { runWatch } = await import('./commands/watch.js');
+        const result = await runWatch({ ...opts, parityLog: opts.parityLog, redact: opts.redact });
+        emit({ exitCode: result.exitCode, stdout: '' });
+        return;
+      }
+      const { runVerify, formatVerifyText } = await import('./commands/verify.js');
+      const result = await runVerify({ ...opts, parityLog: opts.parityLog, redact: opts.redact });
+      emit({ exitCode: result.exitCode, stdout: opts.json ? json(result) : formatVerifyText(result) });
+    });
+
+  const sandbox = program.command('sandbox').description('run every local part on 127.0.0.1: nginx, dnsmasq, the gateway stand-in, fauxqs, an origin');
+  for (const action of ['up', 'down', 'status'] as const) {
+    const sub = sandbox
+      .command(action)
+      .description(
+        action === 'up'
+          ? 'start the sandbox in the background and print its endpoints'
+          : action === 'down'
+            ? 'stop exactly what up started'
+            : 'report each part, and any that crashed',
+      )
+      .option('--dir <dir>', 'state directory', '.mirror-sandbox')
+      .option('--json', 'print the result as JSON');
+    if (action === 'up') {
+      sub.addOption(new Option('--phase <phase>', 'phase nginx runs').choices(['shadow', 'shadow-domain']).default('shadow'));
+      sub.option('--sample <percent>', 'percent mirrored', '100');
+    }
+    sub.action(async (opts) => {
+      const commands = await import('./commands/sandbox.js');
+      const run = action === 'up' ? commands.sandboxUp : action === 'down' ? commands.sandboxDown : commands.sandboxStatus;
+      const result = await run({ ...opts, ...(opts.sample !== undefined ? { sample: Number(opts.sample) } : {}) });
+      emit({ exitCode: result.exitCode, stdout: opts.json ? json(result) : commands.formatSandboxText(result) });
+    });
+  }
+
+  program
+    .command('probe')
+    .description('send marked synthetic callbacks and time them into SQS; exit 1 when any did not arrive')
+    .addOption(configOption())
+    .addOption(new Option('--phase <phase>', "phase whose API Gateway URL is probed (default: the config's phase)").choices(phases))
+    .option('--count <n>', 'probes to send', '3')
+    .option('--through-nginx', 'send through nginx (the origin gets them too) instead of straight to API Gateway')
+    .option('--nginx-url <url>', 'with --through-nginx: where nginx takes callbacks (default http://127.0.0.1{callback.path})')
+    .option('--timeout <duration>', 'how long to wait for each probe in SQS', '30s')
+    .option('--connect-to <host:port>', 'connect here instead of resolving the API Gateway host (Host and SNI unchanged)')
+    .option('--ca <file>', "CA bundle for API Gateway's certificate (default: apiGateway.trustedCertificate)")
+    .option('--json', 'print the result as JSON')
+    .action(async (opts) => {
+      const { runProbe, formatProbeText } = await import('./commands/probe.js');
+      const result = await runProbe({ ...opts, count: Number(opts.count) });
+      emit({ exitCode: result.exitCode, stdout: opts.json ? json(result) : formatProbeText(result) });
+    });
+
+  program
     .command('doctor')
     .description('name each known failure in nginx error logs or API Gateway test/execution output, with its cause and fix')
     .argument('[stdin]', '- to read standard input')
