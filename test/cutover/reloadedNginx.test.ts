@@ -4,7 +4,7 @@
  * the judge: a callback sent after each step shows which phase is live.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { readFile, readdir, writeFile, appendFile } from 'node:fs/promises';
+import { readFile, readdir, appendFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { userInfo } from 'node:os';
 import { runCutoverAdvance, runCutoverRollback, runCutoverStatus, formatCutoverMoveText } from '../../src/commands/cutover.js';
@@ -219,5 +219,3 @@ describe('cutover through a running nginx', () => {
     expect(await s.callbackPhase(1)).toMatchObject({ phase: 'primary', status: 200 });
   });
 });
-
-export { writeFile };
