@@ -5,7 +5,7 @@
  * `mirror sandbox up`, `mirror demo` and the end-to-end tests all run this code.
  */
 import { appendFile } from 'node:fs/promises';
-import { ReceiveMessageCommand, DeleteMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { ReceiveMessageCommand, DeleteMessageBatchCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { validateConfig, type MirrorConfig } from '../config/validate.js';
 import type { Phase } from '../config/phases.js';
 import { startFauxqs, type Fauxqs } from '../sqs/fauxqs.js';
@@ -19,6 +19,12 @@ import type { QueueMessage } from '../verify/records.js';
 export interface FullSandboxOptions extends Omit<ShadowStackOptions, 'gateway'> {
   /** Replace the rendered document before the stand-in runs it (tests: the seed's template). */
   editDocument?: (document: OpenApiDocument) => void;
+  /**
+   * Makes SQS fail (500 InternalError) for the messages this picks: a known set of
+   * lost callbacks for the comparator tests. The stand-in then answers 503, which
+   * the mirror discards, as with a real outage.
+   */
+  failSend?: (message: { body: string; attributes: Record<string, string> }) => boolean;
   /** Where the stand-in writes its execution-log lines. */
   gatewayLogPath?: string;
 }
@@ -29,6 +35,11 @@ export interface FullSandbox {
   queueUrl: string;
   gatewayPort: number;
   document: OpenApiDocument;
+  /**
+   * A config tree for the CLI commands (verify, probe, cutover) pointed at this
+   * sandbox: the stack's own config, with sqs.endpoint set to fauxqs.
+   */
+  configTree(): Record<string, any>;
   /** Stops the gateway stand-in alone (tests: API Gateway unreachable). */
   stopGateway(): Promise<void>;
   /** Receives and deletes up to `max` messages, long-polling briefly. */
@@ -58,7 +69,7 @@ export async function startFullSandbox(options: FullSandboxOptions = {}): Promis
           executeApiHost: `${documentConfig.apiGateway.restApiId}.execute-api.${documentConfig.apiGateway.region}.amazonaws.com`,
           ...(documentConfig.apiGateway.customDomain ? { customDomain: { host: documentConfig.apiGateway.customDomain, basePath: documentConfig.apiGateway.basePath } } : {}),
           tls: { cert: ca.cert, key: ca.key },
-          sqs: { client: sqs, queueUrl: async (_account, name) => (name === documentConfig.sqs.queue.name ? queueUrl : undefined) },
+          sqs: { client: options.failSend ? failing(sqs, options.failSend) : sqs, queueUrl: async (_account, name) => (name === documentConfig.sqs.queue.name ? queueUrl : undefined) },
           ...(options.gatewayLogPath ? { log: (line: string) => void appendFile(options.gatewayLogPath!, `${line}\n`) } : {}),
         });
         gatewayPort = standIn.port;
@@ -72,6 +83,11 @@ export async function startFullSandbox(options: FullSandboxOptions = {}): Promis
       queueUrl,
       gatewayPort,
       document,
+      configTree() {
+        const tree = structuredClone(stack.rawConfig);
+        tree.sqs = { ...tree.sqs, endpoint: fauxqs.endpoint };
+        return tree;
+      },
       async stopGateway() {
         await standInStop?.();
       },
@@ -108,6 +124,23 @@ export async function startFullSandbox(options: FullSandboxOptions = {}): Promis
     await fauxqs.stop();
     throw error;
   }
+}
+
+function failing(client: SQSClient, pick: NonNullable<FullSandboxOptions['failSend']>): SQSClient {
+  return new Proxy(client, {
+    get(target, property, receiver) {
+      if (property !== 'send') return Reflect.get(target, property, receiver) as unknown;
+      return async (command: unknown) => {
+        if (command instanceof SendMessageCommand) {
+          const attributes = Object.fromEntries(Object.entries(command.input.MessageAttributes ?? {}).map(([k, v]) => [k, v.StringValue ?? '']));
+          if (pick({ body: command.input.MessageBody ?? '', attributes })) {
+            throw Object.assign(new Error('We encountered an internal error. Please try again.'), { name: 'InternalError', $metadata: { httpStatusCode: 500 } });
+          }
+        }
+        return target.send(command as never);
+      };
+    },
+  });
 }
 
 /** The config the document is rendered from: the sandbox defaults, edited like the stack's. */

@@ -50,6 +50,8 @@ export interface ShadowStackOptions {
 
 export interface ShadowStack {
   config: MirrorConfig;
+  /** The raw config tree the stack validated (after editConfig): what a mirror.yaml for it holds. */
+  rawConfig: Record<string, any>;
   phase: Phase;
   rendered: RenderedNginx;
   harness: Harness;
@@ -118,6 +120,7 @@ export async function startShadowStack(options: ShadowStackOptions = {}): Promis
     const listenPort = await freePort();
     let rendered: RenderedNginx | undefined;
     let config: MirrorConfig | undefined;
+    let rawConfig: Record<string, any> | undefined;
     const templates = await loadTemplates('nginx');
     const harness = await writeHarness({
       listen: `127.0.0.1:${listenPort}`,
@@ -139,6 +142,7 @@ export async function startShadowStack(options: ShadowStackOptions = {}): Promis
           phase,
         });
         options.editConfig?.(raw);
+        rawConfig = structuredClone(raw);
         const result = validateConfig(raw, phase);
         if (!result.ok) throw new Error(`sandbox config is invalid: ${result.issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`);
         config = result.config;
@@ -161,6 +165,7 @@ export async function startShadowStack(options: ShadowStackOptions = {}): Promis
     };
     return {
       config: config!,
+      rawConfig: rawConfig!,
       phase,
       rendered: rendered!,
       harness,
