@@ -9,6 +9,7 @@ import type { Phase } from '../config/phases.js';
 import type { MirrorConfig } from '../config/validate.js';
 import type { GateVerdict } from '../verify/gate.js';
 import { formatRatio } from '../verify/gate.js';
+import type { ProbeOptions, ProbeResult } from '../commands/probe.js';
 
 export interface GateResult {
   verdict: GateVerdict;
@@ -93,4 +94,22 @@ async function parityGate(ctx: GateContext, options: DefaultGateOptions): Promis
       ? `parity ${parity} in ${ctx.from}${window} meets the gate ${formatRatio(report.gate.threshold)} (${report.gate.judged} judged)`
       : `${report.gate.reasons.join('; ')} (parity ${parity} in ${ctx.from}${window})`;
   return { verdict: report.verdict, figures, summary };
+}
+
+/** Pure: a `mirror probe` result as the shadow gate's probe verdict. */
+export function probeResultToGate(result: Pick<ProbeResult, 'verdict' | 'sent' | 'arrived' | 'url' | 'timeoutMs' | 'probes'>): GateResult {
+  const times = result.probes.map((p) => p.roundTripMs).filter((t): t is number => t !== null);
+  return {
+    verdict: result.verdict === 'arrived' && result.arrived === result.sent && result.sent > 0 ? 'pass' : 'fail',
+    figures: { sent: result.sent, arrived: result.arrived, ...(times.length > 0 ? { maxRoundTripMs: Math.max(...times) } : {}) },
+    summary: `${result.arrived} of ${result.sent} probes sent to ${result.url} arrived in SQS${result.arrived < result.sent ? ` within ${result.timeoutMs} ms` : ''}`,
+  };
+}
+
+/** The real `mirror probe` as the shadow gate's probe: straight to the execute-api URL, timed into SQS. */
+export function mirrorProbe(options: Pick<ProbeOptions, 'count' | 'timeout' | 'connectTo' | 'ca'> = {}): NonNullable<DefaultGateOptions['probe']> {
+  return async (ctx) => {
+    const { runProbe } = await import('../commands/probe.js');
+    return probeResultToGate(await runProbe({ ...options, loaded: ctx.config, phase: 'shadow' }));
+  };
 }

@@ -21,7 +21,7 @@ import { ExitCode, UsageError, CheckFailedError } from '../../src/errors.js';
 import { CutoverLockedError, lockPathFor } from '../../src/cutover/lock.js';
 import { writeState, parseState, initialState, withTransition, type CutoverState } from '../../src/cutover/state.js';
 import { decideAdvance, decideRollback, renderedHash, filesDiff } from '../../src/cutover/plan.js';
-import type { GateResult } from '../../src/cutover/gates.js';
+import { probeResultToGate, type GateResult } from '../../src/cutover/gates.js';
 import { exampleConfig, withValue, writeConfigFile } from '../support/config.js';
 import { gateOf, passGate } from './cutoverStack.js';
 
@@ -282,5 +282,20 @@ describe('transition rules (pure)', () => {
     expect(renderedHash([a, b])).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect(filesDiff([a, b], [a, b], 'x', 'y')).toBe('');
     expect(filesDiff([a], [a, b], 'x', 'y')).toContain('+y');
+  });
+});
+
+describe('the probe as the shadow gate', () => {
+  const probe = (roundTripMs: number | null) => ({ seq: 1, refKey: 'mirror-probe-x-1', status: 200, roundTripMs, sentTimestampLagMs: null });
+  it('passes only when every probe arrived', () => {
+    expect(probeResultToGate({ verdict: 'arrived', sent: 2, arrived: 2, url: 'https://gw/dev/x', timeoutMs: 30_000, probes: [probe(40), probe(75)] })).toEqual({
+      verdict: 'pass',
+      figures: { sent: 2, arrived: 2, maxRoundTripMs: 75 },
+      summary: '2 of 2 probes sent to https://gw/dev/x arrived in SQS',
+    });
+    expect(probeResultToGate({ verdict: 'missing', sent: 2, arrived: 1, url: 'https://gw/dev/x', timeoutMs: 30_000, probes: [probe(40), probe(null)] })).toMatchObject({
+      verdict: 'fail',
+      summary: '1 of 2 probes sent to https://gw/dev/x arrived in SQS within 30000 ms',
+    });
   });
 });
