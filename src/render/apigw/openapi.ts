@@ -98,7 +98,9 @@ export function renderOpenApi(config: MirrorConfig, mappingTemplate: string, opt
           'x-amazon-apigateway-integration': {
             type: 'aws',
             httpMethod: 'POST',
-            uri: options.integrationUri ?? `arn:${partition}:apigateway:${region}:sqs:path/${sqs.queue.accountId}/${sqs.queue.name}`,
+            // The region of the URI is where API Gateway sends: the queue's, which may differ from the API's
+            // (a config rule only warns about that); the API's region would find no such queue.
+            uri: options.integrationUri ?? `arn:${partition}:apigateway:${sqs.queue.region ?? region}:sqs:path/${sqs.queue.accountId}/${sqs.queue.name}`,
             credentials: options.credentials ?? `arn:${partition}:iam::${sqs.queue.accountId}:role/${roleName(config)}`,
             requestParameters: { 'integration.request.header.Content-Type': "'application/x-www-form-urlencoded'" },
             requestTemplates: Object.fromEntries(jsonContentTypes.map((type) => [type, requestTemplate])),
