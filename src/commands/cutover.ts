@@ -255,7 +255,7 @@ export function formatCutoverMoveText(result: CutoverMoveResult): string {
     if (result.transition?.forcedBy) lines.push(`  forced by ${result.transition.forcedBy}: ${result.transition.reason}`);
   }
   for (const n of result.notes) lines.push(`  note: ${n}`);
-  if (result.outcome === 'dry-run' || (result.outcome === 'refused' && result.diff)) {
+  if (result.outcome === 'dry-run') {
     lines.push(result.diff ? `  changes to ${result.nginxDir}:` : '  no change to the nginx files', ...indent(result.diff, '  '));
   }
   return lines.join('\n');

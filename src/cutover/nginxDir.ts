@@ -38,6 +38,9 @@ export interface Backup {
 export async function backupIncludeFiles(dir: string, names: readonly string[], label: string, now = new Date()): Promise<Backup> {
   const stamp = now.toISOString().replace(/[:.]/g, '-');
   const backupDir = join(dir, backupDirName, `${stamp}-${label}`);
+  // The include directory keeps the usual mode; only the backups are owner-only.
+  await mkdir(dir, { recursive: true });
+  await mkdir(join(dir, backupDirName), { recursive: true, mode: 0o700 });
   await mkdir(backupDir, { recursive: true, mode: 0o700 });
   const files = await readIncludeFiles(dir, names);
   for (const file of files) if (file.contents !== undefined) await copyFile(join(dir, file.name), join(backupDir, file.name));

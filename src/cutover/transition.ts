@@ -157,7 +157,7 @@ async function transitionUnderLock(options: TransitionOptions, lock: HeldLock | 
           gate,
           exitCode: gate.verdict === 'fail' ? ExitCode.checkFailed : ExitCode.inconclusive,
           outcome: 'refused',
-          problems: [`the gate into ${to} is ${gate.verdict}: ${gate.summary}`, 'nothing was written; pass the gate, or --force --reason TEXT to go anyway (recorded)'],
+          problems: [`the gate into ${to} is ${gate.verdict}; nothing was written. Pass the gate, or --force --reason TEXT to go anyway (recorded)`],
         };
       }
       notes.push(`the gate into ${to} is ${gate.verdict}, passed by --force: ${options.reason}`);

@@ -121,7 +121,7 @@ describe('cutover through a running nginx', () => {
     const failed = await runCutoverAdvance({ ...moveOptions(s), gateImpl: async () => gateOf('fail', { missing: 3 }) });
     expect(failed.exitCode).toBe(ExitCode.checkFailed);
     expect(failed.outcome).toBe('refused');
-    expect(failed.problems.join('\n')).toMatch(/the gate into shadow-domain is fail: test gate says fail/);
+    expect(failed.problems.join('\n')).toMatch(/the gate into shadow-domain is fail; nothing was written/);
     expect(formatCutoverMoveText(failed)).toMatch(/^REFUSED: advance shadow -> shadow-domain\n  gate: FAIL: test gate says fail\n {4}parity 0.5  judged 200  missing 3/);
 
     const inconclusive = await runCutoverAdvance({ ...moveOptions(s), gateImpl: async () => gateOf('inconclusive') });

@@ -179,6 +179,9 @@ describe('advance and rollback without touching anything', () => {
     expect(first.notes.join('\n')).toMatch(/nginx was not reloaded/);
     const names = (await readdir(w.nginxDir)).filter((n) => !n.startsWith('.')).sort();
     expect(names).toEqual(['mirror-bizppurio.http.conf', 'mirror-bizppurio.server.conf']);
+    // Backups are owner-only; the include directory itself is left as mkdir makes it.
+    expect((await stat(join(w.nginxDir, '.mirror-backup'))).mode & 0o077).toBe(0);
+    expect((await stat(w.nginxDir)).mode & 0o777).toBe(0o777 & ~process.umask());
     const back = await runCutoverRollback({ config: w.config, state: w.state, nginxDir: w.nginxDir });
     expect(back.to).toBe('off');
     const again = await runCutoverAdvance({ config: w.config, state: w.state, nginxDir: w.nginxDir, gateImpl: passGate });
