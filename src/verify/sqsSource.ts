@@ -55,7 +55,8 @@ export async function readQueue(options: SqsReadOptions, onMessage: (message: Qu
   let archive: FileHandle | undefined;
   if (options.mode === 'consume') {
     if (!options.archive) throw new Error('consume mode needs an archive file');
-    archive = await open(options.archive, 'a', 0o600);
+    archive = await open(options.archive, 'a+', 0o600);
+    await endTornLine(archive);
   }
   const seen = new Map<string, number>();
   const maxMessages = options.maxMessages ?? Number.POSITIVE_INFINITY;
@@ -121,6 +122,19 @@ export async function readQueue(options: SqsReadOptions, onMessage: (message: Qu
     if (!options.client) client.destroy();
   }
   return result;
+}
+
+/**
+ * A run killed inside an append can leave the archive ending in a torn line. Our
+ * first record must not be glued onto it, or a message we then delete would sit
+ * in an unreadable line: end the torn line first, so it stands alone.
+ */
+async function endTornLine(archive: FileHandle): Promise<void> {
+  const { size } = await archive.stat();
+  if (size === 0) return;
+  const last = Buffer.alloc(1);
+  await archive.read(last, 0, 1, size - 1);
+  if (last[0] !== 0x0a) await archive.appendFile('\n');
 }
 
 export function toQueueMessage(m: Message): QueueMessage {
