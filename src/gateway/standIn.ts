@@ -13,7 +13,7 @@
  * the rules fauxqs does not enforce; integration responses chosen by
  * selectionPattern against the SQS status code.
  *
- * Where it differs from the real service (README, "The gateway stand-in"): no
+ * Where it differs from the real service (docs/apigw.md, "Where the gateway stand-in differs from API Gateway"): no
  * SigV4 to SQS and no IAM (AccessDenied cannot happen here), no throttling or
  * usage-plan limits, API keys checked for presence only, the execution log omits
  * bodies (they hold phone numbers), and TLS uses the test CA.
@@ -53,10 +53,26 @@ interface Answer {
   status: number;
   body: string;
   contentType?: string;
+  /** `x-amzn-ErrorType` of a gateway response. */
+  errorType?: string;
 }
 
-const json = (status: number, message: string): Answer => ({ status, body: JSON.stringify({ message }), contentType: 'application/json' });
-const missingToken = () => json(403, 'Missing Authentication Token');
+/**
+ * Gateway responses, byte for byte as the service sends them by default. Their
+ * spacing differs: the 403s come from the default `{"message":$context.error.messageString}`
+ * template, while the validation, media-type and internal errors are answered as
+ * `{"message": "..."}` with a space (what vendors and SDK issues quote). Compare
+ * bodies as JSON where it matters.
+ */
+export const gatewayResponses = {
+  missingAuthenticationToken: { status: 403, body: '{"message":"Missing Authentication Token"}', errorType: 'MissingAuthenticationTokenException' },
+  forbidden: { status: 403, body: '{"message":"Forbidden"}', errorType: 'ForbiddenException' },
+  badRequestBody: { status: 400, body: '{"message": "Invalid request body"}', errorType: 'BadRequestException' },
+  unsupportedMediaType: { status: 415, body: '{"message": "Unsupported Media Type"}', errorType: 'UnsupportedMediaTypeException' },
+  internalServerError: { status: 500, body: '{"message": "Internal server error"}', errorType: 'InternalServerErrorException' },
+} as const satisfies Record<string, Answer>;
+
+const missingToken = (): Answer => gatewayResponses.missingAuthenticationToken;
 
 export async function startStandIn(options: StandInOptions): Promise<StandIn> {
   // API Gateway models are JSON Schema draft 4. A CommonJS default export, as NodeNext sees it.
@@ -83,13 +99,14 @@ export async function startStandIn(options: StandInOptions): Promise<StandIn> {
       resourcePath = url.pathname.slice(base.length) || '/';
     } else {
       log(`Host ${host} is not served here`);
-      return json(403, 'Forbidden');
+      return gatewayResponses.forbidden;
     }
     const method = (req.method ?? 'GET').toLowerCase();
     const operation = options.document.paths[resourcePath]?.[method];
     const integration = operation?.['x-amazon-apigateway-integration'];
     if (!operation || !integration) return missingToken();
-    if (operation.security?.some((s) => 'api_key' in s) && !req.headers['x-api-key']) return json(403, 'Forbidden');
+    // Presence only: the stand-in knows no key values (docs/apigw.md).
+    if (operation.security?.some((s) => 'api_key' in s) && !req.headers['x-api-key']) return gatewayResponses.forbidden;
 
     // API Gateway treats a request without Content-Type as application/json.
     const contentType = (req.headers['content-type'] as string | undefined) ?? 'application/json';
@@ -97,12 +114,12 @@ export async function startStandIn(options: StandInOptions): Promise<StandIn> {
     const invalid = validateBody(ajv, options.document, operation, contentType, text);
     if (invalid) {
       log(`Request body does not match model schema for content type ${contentType}: ${invalid}`);
-      return json(400, 'Invalid request body');
+      return gatewayResponses.badRequestBody;
     }
     const template = selectTemplate(integration, contentType);
     if (template === undefined && integration.passthroughBehavior !== 'WHEN_NO_MATCH') {
       log(`Unsupported Media Type: no mapping template for ${contentType} and passthrough is ${integration.passthroughBehavior ?? 'WHEN_NO_MATCH'}`);
-      return json(415, 'Unsupported Media Type');
+      return gatewayResponses.unsupportedMediaType;
     }
     const headers = Object.fromEntries(Object.entries(req.headers).flatMap(([k, v]) => (typeof v === 'string' ? [[k, v]] : Array.isArray(v) ? [[k, v.join(',')]] : [])));
     const query = Object.fromEntries(url.searchParams);
@@ -127,7 +144,7 @@ export async function startStandIn(options: StandInOptions): Promise<StandIn> {
 
   const callSqs = async (integration: Integration, integrationBody: string, requestId: string, log: (t: string) => void): Promise<Answer> => {
     const path = sqsPathOf(integration.uri);
-    if (!path) return { status: 500, body: '{"message": "Internal server error"}' };
+    if (!path) return gatewayResponses.internalServerError;
     const integrationContentType = literalHeader(integration, 'Content-Type');
     log(`Endpoint request URI: https://sqs/${path.slice(1)}`);
     const decoded = decodeSendMessage({ path, contentType: integrationContentType, body: integrationBody });
@@ -181,8 +198,10 @@ export async function startStandIn(options: StandInOptions): Promise<StandIn> {
       handle(req, Buffer.concat(chunks))
         .then((answer) => send(res, answer))
         .catch((error: unknown) => {
+          // A template that cannot render (MappingTemplateError) is API Gateway's
+          // "Execution failed due to configuration error: Unable to transform request".
           options.log?.(`${new Date().toISOString()} stand-in failure: ${error instanceof Error ? error.message : String(error)}`);
-          send(res, json(500, 'Internal server error'));
+          send(res, gatewayResponses.internalServerError);
         });
     });
   });
@@ -206,6 +225,7 @@ function send(res: ServerResponse, answer: Answer): void {
     'content-type': answer.contentType ?? 'application/json',
     'content-length': Buffer.byteLength(answer.body),
     'x-amzn-requestid': randomUUID(),
+    ...(answer.errorType ? { 'x-amzn-errortype': answer.errorType } : {}),
   });
   res.end(answer.body);
 }
@@ -236,9 +256,18 @@ function validateBody(ajv: InstanceType<typeof ajvDraft04.default>, document: Op
   const name = operation['x-amazon-apigateway-request-validator'] ?? document['x-amazon-apigateway-request-validator'];
   const validator = name ? document['x-amazon-apigateway-request-validators']?.[name] : undefined;
   if (!validator?.validateRequestBody) return undefined;
+  // "If no matching content type is found, request validation is not performed. To use
+  // the same model regardless of the content type, set the content type for your data
+  // model to $default." (developerguide/api-gateway-method-request-validation.html)
+  // Falling back to any other model would answer 400 where the service answers 415.
   const content = operation.requestBody?.content ?? {};
-  const media = contentType.split(';')[0]!.trim().toLowerCase();
-  const entry = Object.entries(content).find(([k]) => k.toLowerCase() === media) ?? Object.entries(content)[0];
+  const wanted = contentType.trim().toLowerCase().replace(/\s+/g, '');
+  const media = wanted.split(';')[0]!;
+  const entries = Object.entries(content);
+  const entry =
+    entries.find(([k]) => k.toLowerCase().replace(/\s+/g, '') === wanted) ??
+    entries.find(([k]) => k.toLowerCase() === media) ??
+    entries.find(([k]) => k === '$default');
   let schema = entry?.[1].schema as Record<string, unknown> | undefined;
   if (!schema) return undefined;
   if (typeof schema.$ref === 'string') schema = document.components?.schemas?.[schema.$ref.split('/').at(-1)!];
@@ -270,7 +299,7 @@ export function integrationResponse(integration: Integration, endpoint: Answer, 
   const chosen =
     responses.find(([key, r]) => key !== 'default' && new RegExp(`^(?:${r.selectionPattern ?? key})$`).test(status))?.[1] ??
     integration.responses?.default;
-  if (!chosen) return { status: 500, body: '{"message": "Internal server error"}' };
+  if (!chosen) return gatewayResponses.internalServerError;
   const template = chosen.responseTemplates?.['application/json'];
   const body =
     template === undefined
