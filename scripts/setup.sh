@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what mirror needs on a fresh Debian machine that has only Node 20 and npm:
 #   - a portable Node 24 (npm package node-linux-<arch>) when the machine's Node is older than 22;
-#   - Debian packages (nginx, dnsmasq, openssl, wrk) with apt-get when root, without
+#   - Debian packages (nginx, dnsmasq, openssl, wrk, prometheus) with apt-get when root, without
 #     starting their system services (the tests run their own, on free ports);
 #   - npm dependencies from the lock file, then the TypeScript build.
 # Source it (`. scripts/setup.sh`) to get the right `node` on PATH, or run it.
@@ -29,7 +29,8 @@ mirror_setup() {
 
   # 2. Debian packages: the real programs the tests and the demo run.
   # dnsmasq-base: the binary without the system service that would claim port 53.
-  local packages="${MIRROR_APT_PACKAGES:-nginx-light dnsmasq-base openssl wrk}" missing="" pkg bin
+  # prometheus: the dashboard test runs its own server, on a free port, against verify --watch.
+  local packages="${MIRROR_APT_PACKAGES:-nginx-light dnsmasq-base openssl wrk prometheus}" missing="" pkg bin
   for pkg in $packages; do
     case "$pkg" in nginx|nginx-light|nginx-full) bin=nginx ;; dnsmasq|dnsmasq-base) bin=dnsmasq ;; *) bin="$pkg" ;; esac
     if ! command -v "$bin" >/dev/null 2>&1 && [ ! -x "/usr/sbin/$bin" ] && [ ! -x "/usr/bin/$bin" ]; then
