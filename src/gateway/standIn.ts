@@ -21,6 +21,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { BlockList, isIPv4, isIPv6 } from 'node:net';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import ajvDraft04 from 'ajv-draft-04';
 import type { ValidateFunction } from 'ajv';
@@ -105,6 +106,14 @@ export async function startStandIn(options: StandInOptions): Promise<StandIn> {
     const operation = options.document.paths[resourcePath]?.[method];
     const integration = operation?.['x-amazon-apigateway-integration'];
     if (!operation || !integration) return missingToken();
+    const denial = resourcePolicyDenial(options.document, {
+      sourceIp: req.socket.remoteAddress ?? '',
+      arn: invokeArn(options.executeApiHost, options.document, operation, options.stage, method, resourcePath),
+    });
+    if (denial) {
+      log(`Resource policy: ${denial.body}`);
+      return denial;
+    }
     // Presence only: the stand-in knows no key values (docs/apigw.md).
     if (operation.security?.some((s) => 'api_key' in s) && !req.headers['x-api-key']) return gatewayResponses.forbidden;
 
@@ -308,4 +317,74 @@ export function integrationResponse(integration: Integration, endpoint: Answer, 
         ? ''
         : renderMappingTemplate(template, { body: endpoint.body, headers: {}, query: {}, path: {}, requestId, stage: '', resourcePath: '', httpMethod: 'POST', sourceIp: '' });
   return { status: Number(chosen.statusCode), body, contentType: 'application/json' };
+}
+
+interface PolicyStatement {
+  Effect?: string;
+  Principal?: unknown;
+  Action?: string | string[];
+  Resource?: string | string[];
+  Condition?: Record<string, Record<string, string | string[]>>;
+}
+
+/**
+ * `arn:aws:execute-api:{region}:{account}:{apiId}/{stage}/{METHOD}{path}`, the resource a
+ * resource policy names, with the account masked as API Gateway masks it in its answer.
+ */
+function invokeArn(executeApiHost: string, document: OpenApiDocument, operation: Operation, stage: string, method: string, resourcePath: string): string {
+  const [apiId, , region] = executeApiHost.split('.');
+  const account = sqsPathOf(operation['x-amazon-apigateway-integration']?.uri)?.split('/')[1] ?? document.info?.title ?? '';
+  return `arn:aws:execute-api:${region}:********${account.slice(-4)}:${apiId}/${stage}/${method.toUpperCase()}${resourcePath}`;
+}
+
+/**
+ * The API's resource policy (`x-amazon-apigateway-policy`) for an anonymous caller:
+ * an explicit Deny wins, then an Allow admits, otherwise the implicit deny. Only the
+ * conditions render apigw writes are understood (IpAddress / NotIpAddress on
+ * aws:SourceIp); a statement with any other condition is reported and not applied.
+ * Answer text: the service's 403 for a resource-policy denial
+ * (repost.aws/knowledge-center/api-gateway-resource-policy-access), capital M and all.
+ */
+export function resourcePolicyDenial(document: OpenApiDocument, request: { sourceIp: string; arn: string }): Answer | undefined {
+  const policy = (document as { 'x-amazon-apigateway-policy'?: { Statement?: PolicyStatement | PolicyStatement[] } })['x-amazon-apigateway-policy'];
+  if (!policy?.Statement) return undefined;
+  const statements = [policy.Statement].flat();
+  const resource = `execute-api:/${request.arn.split('/').slice(1).join('/')}`;
+  const applies = (s: PolicyStatement) =>
+    [s.Action ?? []].flat().some((a) => a === '*' || a === 'execute-api:*' || a === 'execute-api:Invoke') &&
+    [s.Resource ?? []].flat().some((r) => globMatches(r.startsWith('arn:') ? `execute-api:/${r.split('/').slice(1).join('/')}` : r, resource)) &&
+    conditionHolds(s.Condition, request.sourceIp);
+  const deny = (explicit: boolean): Answer => ({
+    status: 403,
+    body: JSON.stringify({ Message: `User: anonymous is not authorized to perform: execute-api:Invoke on resource: ${request.arn}${explicit ? ' with an explicit deny' : ''}` }),
+    errorType: 'AccessDeniedException',
+  });
+  if (statements.some((s) => s.Effect === 'Deny' && applies(s))) return deny(true);
+  if (statements.some((s) => s.Effect === 'Allow' && applies(s))) return undefined;
+  return deny(false);
+}
+
+function globMatches(pattern: string, value: string): boolean {
+  const regex = new RegExp(`^${pattern.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+  return regex.test(value);
+}
+
+function conditionHolds(condition: PolicyStatement['Condition'], sourceIp: string): boolean {
+  if (!condition) return true;
+  const ip = sourceIp.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, '');
+  return Object.entries(condition).every(([operator, keys]) => {
+    const cidrs = [keys['aws:SourceIp'] ?? []].flat();
+    if (Object.keys(keys).some((k) => k !== 'aws:SourceIp') || (operator !== 'IpAddress' && operator !== 'NotIpAddress')) {
+      throw new Error(`resource policy condition ${operator} ${Object.keys(keys).join(',')} is not supported by the stand-in`);
+    }
+    const list = new BlockList();
+    for (const cidr of cidrs) {
+      const [address, bits] = cidr.split('/');
+      const type = isIPv4(address!) ? 'ipv4' : 'ipv6';
+      if (bits === undefined) list.addAddress(address!, type);
+      else list.addSubnet(address!, Number(bits), type);
+    }
+    const inside = isIPv4(ip) ? list.check(ip, 'ipv4') : isIPv6(ip) ? list.check(ip, 'ipv6') : false;
+    return operator === 'IpAddress' ? inside : !inside;
+  });
 }

@@ -304,6 +304,19 @@ describe('gateway stand-in: integration defects the seed had', () => {
     await takeOne(main);
   });
 
+  it('a resource policy for the vendor\'s addresses refuses a caller outside them (403, explicit deny) and admits one inside', async () => {
+    const outside = await gateway('policy-outside', renderOpenApi(configFor((t) => withValue(t, 'apiGateway.sourceAddresses', ['203.0.113.0/24', '2001:db8::/32'])), mappingTemplate));
+    const refused = await post(outside, `/dev${resource}`, '{"n":11}');
+    expect(refused.status).toBe(403);
+    expect(JSON.parse(refused.body)).toEqual({
+      Message: 'User: anonymous is not authorized to perform: execute-api:Invoke on resource: arn:aws:execute-api:ap-northeast-2:********9012:a1b2c3d4e5/dev/POST/kakao-at-result with an explicit deny',
+    });
+    expect(await queued(outside)).toBe(0);
+    const inside = await gateway('policy-inside', renderOpenApi(configFor((t) => withValue(t, 'apiGateway.sourceAddresses', ['203.0.113.0/24', '127.0.0.0/8'])), mappingTemplate));
+    expect((await post(inside, `/dev${resource}`, '{"n":12}')).status).toBe(200);
+    expect((await takeOne(inside)).body).toBe('{"n":12}');
+  });
+
   it('every message the main gateway queued was the one a test expected: none is left over', async () => {
     expect(await queued(main)).toBe(0);
   });
