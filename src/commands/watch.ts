@@ -101,6 +101,8 @@ export async function runWatch(options: WatchOptions): Promise<WatchResult> {
       {
         queueUrl: config.sqs.queueUrl,
         client: sqs,
+        // Named in the error when SQS cannot be reached (the client above already uses it).
+        ...(config.sqs.endpoint ? { endpoint: config.sqs.endpoint } : {}),
         mode: settings.mode,
         ...(options.archive ? { archive: options.archive } : {}),
         ...(options.receivers ? { receivers: options.receivers } : {}),

@@ -263,6 +263,29 @@ describe('mirror verify --watch', () => {
     for (const value of bodies.flatMap(bodyValues)) expect(printed.map((p) => p.text).join('\n')).not.toContain(value);
   });
 
+  it('stops with a missing-dependency error (exit 3) when SQS is unreachable, closing its metrics port', async () => {
+    const s = await watchScenario(fauxqs, 'watch-unreachable', { grace: '1s' });
+    dirs.push(s.dir);
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const deadPort = (closed.address() as { port: number }).port;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const raw = withValue(
+      withValue(exampleConfig(), 'sqs', { queueUrl: 'https://sqs.ap-northeast-2.amazonaws.com/000000000000/watch-unreachable', endpoint: `http://127.0.0.1:${deadPort}` }),
+      'verify',
+      { grace: '1s', gate: 0.999, minSample: 5 },
+    );
+    const config = await writeConfigFile(raw, s.dir);
+    let metricsUrl = '';
+    const error = await runWatch({ config, parityLog: [s.log], listen: '127.0.0.1:0', intervalMs: 100, receivers: 1, print: () => undefined, onListening: ({ host, port }) => (metricsUrl = `http://${host}:${port}/metrics`) }).then(
+      () => undefined,
+      (e: unknown) => e as Error & { exitCode?: number },
+    );
+    expect(error?.message).toMatch(/cannot reach SQS at http:\/\/127\.0\.0\.1:\d+/);
+    expect(error?.exitCode).toBe(3);
+    await expect(fetch(metricsUrl)).rejects.toThrow();
+  });
+
   it('refuses a bad --listen and a port in use with a usage error naming the flag', async () => {
     const s = await watchScenario(fauxqs, 'watch-listen', { grace: '1s' });
     dirs.push(s.dir);
