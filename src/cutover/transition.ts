@@ -264,17 +264,22 @@ async function restore(
     await restoreBackup(result.nginxDir, backup);
     restoreReport.restored = true;
     problems.push(`restored the previous files from ${backup.dir}`);
-    if (reloadAgain && options.reload) {
+  } catch (error) {
+    restoreReport.error = (error as Error).message;
+    problems.push(`RESTORE FAILED: ${(error as Error).message}; copy the files back from ${backup.dir} by hand`);
+  }
+  if (restoreReport.restored && reloadAgain && options.reload) {
+    try {
       restoreReport.reload = await reloadAndConfirm(options.reload);
       problems.push(
         restoreReport.reload.took
           ? `reloaded nginx with the restored files: ${restoreReport.reload.detail}`
           : `the reload with the restored files did not take either: ${restoreReport.reload.detail}; check nginx now`,
       );
+    } catch (error) {
+      restoreReport.error = (error as Error).message;
+      problems.push(`the files are restored, but reloading nginx with them failed: ${(error as Error).message}; check nginx now`);
     }
-  } catch (error) {
-    restoreReport.error = (error as Error).message;
-    problems.push(`RESTORE FAILED: ${(error as Error).message}; copy the files back from ${backup.dir} by hand`);
   }
   problems.push(`the state stays at ${result.from}`);
   return {
