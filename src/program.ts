@@ -171,6 +171,81 @@ export function buildProgram(emit: Emit): Command {
       emit({ exitCode: result.exitCode, stdout: opts.json ? json(result) : formatProbeText(result) });
     });
 
+  const cutover = program.command('cutover').description('plan, show, advance and roll back the phases; each advance gated by parity');
+  cutover
+    .command('plan')
+    .description('each phase: what traffic does, the nginx diff from the phase before, the gate to enter it')
+    .addOption(configOption())
+    .option('--state <file>', 'cutover state file', '.mirror/state.json')
+    .option('--json', 'print the plan as JSON')
+    .action(async (opts) => {
+      const { runCutoverPlan, formatCutoverPlanText } = await import('./commands/cutover.js');
+      const result = await runCutoverPlan(opts);
+      emit({ exitCode: result.exitCode, stdout: opts.json ? json(result) : formatCutoverPlanText(result) });
+    });
+  cutover
+    .command('status')
+    .description('the current phase, since when, and the live gate into the next (exit: that gate\'s verdict)')
+    .addOption(configOption())
+    .option('--state <file>', 'cutover state file', '.mirror/state.json')
+    .option('--no-gate', 'do not run the next phase\'s gate')
+    .option('--no-probe', 'shadow gate: do not send probes (the gate is then inconclusive)')
+    .option('--soak <duration>', 'verify window back from now (default: since the current phase was entered)')
+    .option('--parity-log <file...>', 'parity logs for the gate (default: parityLog.path)')
+    .option('--nginx <path>', 'nginx binary for the validate step')
+    .option('--json', 'print the status as JSON')
+    .action(async (opts) => {
+      const { runCutoverStatus, formatCutoverStatusText } = await import('./commands/cutover.js');
+      const { mirrorProbe } = await import('./cutover/gates.js');
+      const { probe, ...rest } = opts;
+      const result = await runCutoverStatus({ ...rest, ...(probe ? { probe: mirrorProbe() } : {}) });
+      emit({ exitCode: result.exitCode, stdout: opts.json ? json(result) : formatCutoverStatusText(result) });
+    });
+  for (const direction of ['advance', 'rollback'] as const) {
+    const sub = cutover
+      .command(direction)
+      .description(
+        direction === 'advance'
+          ? 'gate, render, nginx -t, back up and write the next phase\'s include files; --reload and confirm it took'
+          : 'back to the previous phase the same way, gate-free',
+      )
+      .addOption(configOption())
+      .option('--state <file>', 'cutover state file', '.mirror/state.json')
+      .addOption(new Option('--to <phase>', direction === 'advance' ? 'a later phase (skipping needs --force --reason)' : 'an earlier phase').choices(phases))
+      .option('--dry-run', 'print the gate result and the diff; change nothing')
+      .option('--nginx-dir <dir>', 'where nginx includes the files from', 'mirror-nginx')
+      .option('--nginx <path>', 'nginx binary (default: nginx on PATH or /usr/sbin/nginx)')
+      .option('--test-command <cmd>', 'test the live config after writing (default with --reload: nginx -t)')
+      .option('--reload', 'reload nginx and confirm the new config is active; restore the backup if not')
+      .option('--reload-command <cmd>', 'with --reload (default: nginx -s reload)')
+      .option('--pid-file <file>', 'with --reload: the master\'s pid file', '/run/nginx.pid')
+      .option('--error-log <file>', 'with --reload: nginx\'s main error log', '/var/log/nginx/error.log')
+      .option('--reload-timeout <duration>', 'with --reload: how long to wait for the new workers', '15s')
+      .option('--json', 'print the result as JSON');
+    if (direction === 'advance') {
+      sub
+        .option('--force', 'go past a failed/inconclusive gate or skip phases (needs --reason; recorded)')
+        .option('--reason <text>', 'why, recorded in the state with your user name')
+        .option('--soak <duration>', 'verify window back from now (default: since the current phase was entered)')
+        .option('--parity-log <file...>', 'parity logs for the gate (default: parityLog.path)')
+        .option('--no-probe', 'shadow gate: do not send probes (the gate is then inconclusive)');
+    }
+    sub.action(async (opts) => {
+      const commands = await import('./commands/cutover.js');
+      // --pid-file/--error-log defaults only matter with --reload; drop them otherwise.
+      const { pidFile, errorLog, reloadTimeout, probe, ...rest } = opts;
+      const live = opts.reload ? { pidFile, errorLog, reloadTimeout } : {};
+      let result;
+      if (direction === 'advance') {
+        const { mirrorProbe } = await import('./cutover/gates.js');
+        result = await commands.runCutoverAdvance({ ...rest, ...live, ...(probe ? { probe: mirrorProbe() } : {}) });
+      } else {
+        result = await commands.runCutoverRollback({ ...rest, ...live });
+      }
+      emit({ exitCode: result.exitCode, stdout: opts.json ? json(result) : commands.formatCutoverMoveText(result) });
+    });
+  }
+
   program
     .command('doctor')
     .description('name each known failure in nginx error logs or API Gateway test/execution output, with its cause and fix')

@@ -30,7 +30,8 @@ export type ResolverMode = 'dnsmasq' | 'none' | 'silent';
 
 export interface ShadowStackOptions {
   nginxPath?: string;
-  phase?: Extract<Phase, 'shadow' | 'shadow-domain'>;
+  /** The phase nginx starts in (cutover walks it on from there). */
+  phase?: Phase;
   sample?: number;
   resolver?: ResolverMode;
   /** resolver_timeout, e.g. `1s` so a silent resolver fails fast in a test. */
@@ -154,7 +155,8 @@ export async function startShadowStack(options: ShadowStackOptions = {}): Promis
     cleanups.push(harness.remove);
     const nginx = await startNginx(nginxPath, harness);
     cleanups.push(nginx.stop);
-    const gateway = gatewayTarget(config!, phase)!;
+    // In `off` nothing goes to API Gateway yet; name the host the next phase will use.
+    const gateway = gatewayTarget(config!, phase === 'off' ? 'shadow' : phase)!;
     const parityLogPath = config!.parityLog.path;
     const readParityLog = async () => {
       const text = await readFile(parityLogPath, 'utf8').catch(() => '');
