@@ -163,12 +163,14 @@ export async function runWatch(options: WatchOptions): Promise<WatchResult> {
 export function liveView(j: ParityJudgement, unparseable: number, undecided: number): string {
   const c = j.counts;
   const lastMissing = j.missing.slice(-5).map((m) => `${m.requestId} (${new Date(m.timeMs).toISOString()})`);
+  // The ledger lists the first missing ids up to its list limit; past it, say so rather than show stale ids as the last.
+  const unlisted = c.missing - j.missing.length;
   return [
     `mirror verify --watch    parity ${j.parity === null ? 'n/a' : formatRatio(j.parity)}`,
     `  callbacks ${c.callbacks}  matched ${c.matched}  missing ${c.missing}  pending ${c.pending}  undecided ${undecided}`,
     `  unexpected ${c.unexpected}  duplicates ${c.duplicates}  body mismatches ${c.bodyMismatches}  nginx-rejected ${c.nginxRejected}  unparseable ${unparseable}`,
     `  delivery lag ms: p50 ${j.lagMs.p50 ?? '-'}  p95 ${j.lagMs.p95 ?? '-'}  p99 ${j.lagMs.p99 ?? '-'}  max ${j.lagMs.max ?? '-'}`,
-    `  last missing: ${lastMissing.length > 0 ? lastMissing.join(', ') : 'none'}`,
+    `  last missing: ${lastMissing.length > 0 ? lastMissing.join(', ') : 'none'}${unlisted > 0 ? ` (${unlisted} later ones not listed)` : ''}`,
   ].join('\n');
 }
 
@@ -178,9 +180,22 @@ export function logLine(j: ParityJudgement, missingBefore: number, now: number):
   const line = `${new Date(now).toISOString()} parity ${j.parity === null ? 'n/a' : formatRatio(j.parity)} callbacks ${c.callbacks} matched ${c.matched} missing ${c.missing} pending ${c.pending} unexpected ${c.unexpected} duplicates ${c.duplicates} mismatches ${c.bodyMismatches} lag_p50_ms ${j.lagMs.p50 ?? '-'} lag_p99_ms ${j.lagMs.p99 ?? '-'}`;
   // The ledger lists the first missing ids (up to its list limit); name those that are new.
   const fresh = j.missing.slice(missingBefore).map((m) => m.requestId);
-  if (fresh.length === 0) return line;
+  const unlisted = c.missing - missingBefore - fresh.length;
+  if (fresh.length === 0 && unlisted <= 0) return line;
   const shown = fresh.slice(0, 10);
-  return `${line} new_missing ${shown.join(',')}${fresh.length > shown.length ? ` (+${fresh.length - shown.length} more)` : ''}`;
+  const more = fresh.length - shown.length + Math.max(unlisted, 0);
+  return `${line} new_missing ${shown.length > 0 ? shown.join(',') : '-'}${more > 0 ? ` (+${more} more)` : ''}`;
+}
+
+/** What the command prints when the watch stops: the verdict over everything it judged. */
+export function formatWatchText(r: WatchResult): string {
+  const c = r.counts;
+  const verdict = r.exitCode === ExitCode.ok ? 'PASS' : r.exitCode === ExitCode.checkFailed ? 'FAIL' : 'INCONCLUSIVE';
+  return [
+    `${verdict}: parity ${r.parity === null ? 'n/a' : formatRatio(r.parity)} over everything the watch judged (${c.matched + c.missing} callbacks, ${r.ticks} intervals)`,
+    `  callbacks ${c.callbacks}  matched ${c.matched}  missing ${c.missing}  unexpected ${c.unexpected}  duplicates ${c.duplicates}  body mismatches ${c.bodyMismatches}`,
+    `  nginx-rejected ${c.nginxRejected}  unparseable lines ${c.unparseable}  still undecided ${r.undecided}  log rotations ${r.rotations}`,
+  ].join('\n');
 }
 
 function parseListen(listen: string): [string, number] {

@@ -15,7 +15,7 @@ import { startFauxqs, type Fauxqs } from '../../src/sqs/fauxqs.js';
 import { waitFor } from '../../src/sandbox/childProcess.js';
 import { trickyCallback } from '../../src/sandbox/callbacks.js';
 import { bizppurio } from '../../src/vendors/bizppurio.js';
-import { runWatch, type WatchOptions, type WatchResult } from '../../src/commands/watch.js';
+import { formatWatchText, liveView, logLine, runWatch, type WatchOptions, type WatchResult } from '../../src/commands/watch.js';
 import { exampleConfig, withValue, writeConfigFile } from '../support/config.js';
 
 const newRequestId = (): string => randomBytes(16).toString('hex');
@@ -223,6 +223,7 @@ describe('mirror verify --watch', () => {
     expect(result.rotations).toBe(1);
     // Parity below the gate and a body mismatch: the gate fails.
     expect(result.exitCode).toBe(1);
+    expect(formatWatchText(result).split('\n')[0]).toBe('FAIL: parity 0.9545 over everything the watch judged (22 callbacks, ' + result.ticks + ' intervals)');
   });
 
   it('on a terminal, redraws a live view with counts, parity, lag and the last missing ids', async () => {
@@ -284,6 +285,16 @@ describe('mirror verify --watch', () => {
     expect(error?.message).toMatch(/cannot reach SQS at http:\/\/127\.0\.0\.1:\d+/);
     expect(error?.exitCode).toBe(3);
     await expect(fetch(metricsUrl)).rejects.toThrow();
+  });
+
+  it('past the ledger\'s list limit, the views say how many missing ids are not listed instead of showing stale ones', () => {
+    const listed = Array.from({ length: 3 }, (_, i) => ({ requestId: `id${i}`, timeMs: 0, source: { file: 'f', line: i + 1 } }));
+    const counts = { callbacks: 10, matched: 5, missing: 5, pending: 0, unexpected: 0, duplicates: 0, bodyMismatches: 0, nginxRejected: 0, notMirrored: 0, unjoinable: 0, probes: 0, outOfWindow: 0 };
+    const j = { counts, parity: 0.5, missing: listed, mismatches: [], unexpected: [], lagMs: { count: 5, p50: 1, p95: 2, p99: 3, max: 4 } };
+    expect(logLine(j, 1, 0)).toMatch(/ new_missing id1,id2 \(\+2 more\)$/);
+    expect(logLine(j, 3, 0)).toMatch(/ new_missing - \(\+2 more\)$/);
+    expect(logLine(j, 5, 0)).not.toMatch(/new_missing/);
+    expect(liveView(j, 0, 0).split('\n').at(-1)).toBe('  last missing: id0 (1970-01-01T00:00:00.000Z), id1 (1970-01-01T00:00:00.000Z), id2 (1970-01-01T00:00:00.000Z) (2 later ones not listed)');
   });
 
   it('refuses a bad --listen and a port in use with a usage error naming the flag', async () => {
