@@ -45,13 +45,38 @@ export function buildProgram(emit: Emit): Command {
 
   program
     .command('render')
-    .description('render the nginx include files for a phase')
+    .description('render the nginx include files for a phase (default), the API Gateway side (apigw), or the Grafana dashboard')
+    .argument('[what]', 'nginx (default), apigw or dashboard')
     .addOption(configOption())
     .addOption(phaseOption())
-    .option('--out <dir>', 'directory to write the include files to', 'mirror-nginx')
-    .option('--stdout', 'print the files instead of writing them')
+    .addOption(new Option('--format <format>', 'apigw: cloudformation (default) or openapi').choices(['cloudformation', 'openapi']))
+    .option('--out <path>', 'nginx: directory (default mirror-nginx); apigw: directory (default mirror-apigw); dashboard: file (default mirror-dashboard.json)')
+    .option('--stdout', 'print instead of writing')
     .option('--json', 'print the result as JSON')
-    .action(async (opts) => {
+    .action(async (what: string | undefined, opts) => {
+      const target = what ?? 'nginx';
+      if (target === 'apigw') {
+        const { runRenderApigw, formatRenderApigwText } = await import('./commands/renderApigw.js');
+        const result = await runRenderApigw({ config: opts.config, format: opts.format, out: opts.out, stdout: opts.stdout });
+        // With --stdout, stdout carries only the document: warnings go to stderr.
+        if (opts.stdout) for (const w of result.warnings) process.stderr.write(`warning: ${w.path}: ${w.message}\n`);
+        emit({ exitCode: result.exitCode, stdout: opts.json ? json(result) : formatRenderApigwText(result) });
+        return;
+      }
+      if (target === 'dashboard') {
+        const { runRenderDashboard, formatRenderDashboardText } = await import('./commands/renderDashboard.js');
+        const result = await runRenderDashboard({ out: opts.out, stdout: opts.stdout });
+        emit({ exitCode: result.exitCode, stdout: opts.json ? json(result) : formatRenderDashboardText(result) });
+        return;
+      }
+      if (target !== 'nginx') {
+        const { UsageError } = await import('./errors.js');
+        throw new UsageError(`render ${target}: expected nginx, apigw or dashboard`);
+      }
+      if (opts.format) {
+        const { UsageError } = await import('./errors.js');
+        throw new UsageError('--format applies to render apigw only');
+      }
       const { runRender, formatRenderText } = await import('./commands/render.js');
       const result = await runRender(opts);
       emit({ exitCode: result.exitCode, stdout: opts.json ? json(result) : formatRenderText(result) });
