@@ -110,15 +110,37 @@ export function buildProgram(emit: Emit): Command {
 
   program
     .command('demo')
-    .description('end to end on this machine: render, validate, and mirror callbacks through real nginx')
-    .option('--count <n>', 'callbacks to send', '20')
+    .description('the whole migration on this machine: sandbox, steady callbacks, off -> shadow -> shadow-domain -> primary -> direct through gated cutover advances, one refused advance and its rollback')
+    .option('--rate <n>', 'callbacks per second', '20')
+    .option('--soak <duration>', 'how long traffic flows in each phase before its gate', '5s')
+    .option('--listen <host:port>', 'where the metrics are served (default: 127.0.0.1 on a free port)')
     .option('--nginx <path>', 'nginx binary')
-    .option('--keep', 'leave the processes running until Ctrl-C')
+    .option('--keep', 'leave everything running after the walk, until Ctrl-C')
     .option('--json', 'print the summary as JSON')
     .action(async (opts) => {
       const { runDemo, formatDemoText } = await import('./commands/demo.js');
-      const result = await runDemo({ ...opts, count: Number(opts.count), progress: opts.json ? undefined : (line: string) => process.stderr.write(`${line}\n`) });
-      emit({ exitCode: result.exitCode, stdout: opts.json ? json(result) : formatDemoText(result) });
+      const { durationPattern, durationToMs } = await import('./config/nginxValues.js');
+      const { UsageError } = await import('./errors.js');
+      if (!durationPattern.test(opts.soak)) throw new UsageError(`--soak ${opts.soak}: expected a duration such as 3s or 10s`);
+      const stop = new AbortController();
+      const interrupt = () => stop.abort();
+      process.once('SIGINT', interrupt);
+      process.once('SIGTERM', interrupt);
+      try {
+        const result = await runDemo({
+          rate: Number(opts.rate),
+          soakMs: durationToMs(opts.soak),
+          ...(opts.listen ? { listen: opts.listen } : {}),
+          ...(opts.nginx ? { nginx: opts.nginx } : {}),
+          keep: Boolean(opts.keep),
+          signal: stop.signal,
+          progress: (line: string) => process.stderr.write(`${line}\n`),
+        });
+        emit({ exitCode: result.exitCode, stdout: opts.json ? json(result) : formatDemoText(result) });
+      } finally {
+        process.removeListener('SIGINT', interrupt);
+        process.removeListener('SIGTERM', interrupt);
+      }
     });
 
   program
@@ -143,9 +165,9 @@ export function buildProgram(emit: Emit): Command {
     .option('--listen <host:port>', 'with --watch: where /metrics is served', '127.0.0.1:9464')
     .action(async (opts) => {
       if (opts.watch) {
-        const { runWatch } = await import('./commands/watch.js');
+        const { runWatch, formatWatchText } = await import('./commands/watch.js');
         const result = await runWatch({ ...opts, parityLog: opts.parityLog, redact: opts.redact });
-        emit({ exitCode: result.exitCode, stdout: '' });
+        emit({ exitCode: result.exitCode, stdout: opts.json ? json(result) : formatWatchText(result) });
         return;
       }
       const { runVerify, formatVerifyText } = await import('./commands/verify.js');

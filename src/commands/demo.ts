@@ -1,145 +1,521 @@
 /**
- * `mirror demo`: the core loop's nginx half, end to end on this machine, on the
- * embedded defaults. It renders the shadow phase, checks it with the real
- * `nginx -t` and the lint, runs the real nginx with it in front of an origin, with
- * dnsmasq resolving the execute-api host to an HTTPS stand-in (test-CA
- * certificate), sends awkward Bizppurio callbacks, and proves with the parity
- * comparator that every one reached the stand-in byte for byte.
+ * `mirror demo`: the whole migration on this machine, on embedded defaults. It
+ * starts the sandbox (real nginx in the `off` phase in front of an origin,
+ * dnsmasq, the gateway stand-in executing the rendered OpenAPI document, fauxqs),
+ * drives vendor-shaped callbacks at a steady rate, and walks
+ * off -> shadow -> shadow-domain -> primary -> direct with the real
+ * `mirror cutover advance --reload` at every step, each gated: the probe into
+ * shadow, `verify` over the phase's soak window after that. On the way it shows
+ * one refused advance: shadow-domain with a wrong base path mirrors into 403s, the
+ * gate into primary catches it, and a rollback and the fix follow.
  *
+ * `mirror verify --watch` runs beside it in consume mode: it serves the metrics
+ * and archives every message, and the gates verify against that archive.
  * Nothing here prints a callback body: they hold phone numbers.
  */
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Agent, Pool } from 'undici';
+import { stringify } from 'yaml';
 import { ExitCode, UsageError } from '../errors.js';
-import { startShadowStack, type ShadowStack } from '../sandbox/shadowStack.js';
-import { sendCallbacks, trickyCallback } from '../sandbox/callbacks.js';
-import { bizppurio } from '../vendors/bizppurio.js';
-import { runNginxTest } from '../nginx/nginxTest.js';
+import type { Phase } from '../config/phases.js';
 import { findNginx } from '../nginx/nginxBinary.js';
-import { runLint } from './lint.js';
-import { ParityLedger, type ParityCounts } from '../verify/parityLedger.js';
-import { applyGate, formatRatio, type GateResult } from '../verify/gate.js';
-import { requestIdAttribute, type CallbackRecord, type QueueMessage } from '../verify/records.js';
+import { startFullSandbox, type FullSandbox } from '../sandbox/fullSandbox.js';
+import { trickyCallback } from '../sandbox/callbacks.js';
+import { vendorPreset } from '../vendors/index.js';
+import { runCutoverAdvance, runCutoverRollback, type CutoverMoveResult } from './cutover.js';
+import { defaultGate, mirrorProbe, type Gate, type GateResult } from '../cutover/gates.js';
+import { runWatch, type WatchResult } from './watch.js';
+import { formatRatio } from '../verify/gate.js';
+import type { QueueMessage } from '../verify/records.js';
 
 export interface DemoOptions {
-  count: number;
+  /** Callbacks per second (default 20). */
+  rate?: number;
+  /** How long traffic flows in each phase before the next gate (default 5 s). */
+  soakMs?: number;
   nginx?: string;
   keep?: boolean;
+  /** Where the metrics are served (default 127.0.0.1 on a free port). */
+  listen?: string;
   progress?: (line: string) => void;
-  /** How long to wait for the mirrored copies (default 30 s). */
-  waitMs?: number;
+  /** Ctrl-C: stops the walk and every process. */
+  signal?: AbortSignal;
+}
+
+export interface DemoStep {
+  action: 'advance' | 'rollback' | 'edit';
+  from: Phase;
+  to: Phase;
+  outcome: string;
+  exitCode: number;
+  /** What this step is for in the story. */
+  note: string;
+  gate?: GateResult;
+  reloadMs?: number;
+  ms: number;
+}
+
+export interface DemoPhaseFigures {
+  /** The phase, `a->b` while a transition ran, or `shadow-domain (broken)`. */
+  label: string;
+  sent: number;
+  /** Answered 2xx to the vendor. */
+  answered: number;
+  receivedByOrigin: number;
+  arrivedInSqs: number;
+  /** Where this phase must deliver every callback. */
+  mustReach: string;
+  /** Callbacks that did not reach where the phase must deliver them. */
+  lost: number;
 }
 
 export interface DemoResult {
   exitCode: ExitCode;
-  phase: string;
-  nginx: { path: string; pid: number; listen: string; test: 'passed' | 'failed' };
-  lint: { errors: number; warnings: number; info: number };
-  callbackUrl: string;
-  gateway: { host: string; path: string; resolver: string };
-  sent: number;
-  originAnswered200: number;
-  originBodiesExact: number;
-  parityLogLines: number;
-  mirrorReceived: number;
-  counts: ParityCounts;
-  parity: number | null;
-  gate: GateResult;
-  /** Request ids of callbacks that never reached the stand-in (ids only, no bodies). */
-  missing: string[];
+  verdict: 'pass' | 'fail';
+  rate: number;
+  metricsUrl: string;
+  workDir: string;
+  steps: DemoStep[];
+  phases: DemoPhaseFigures[];
+  totals: { sent: number; receivedByOrigin: number; arrivedInSqs: number; lost: number; expectedLossInBrokenStep: number };
+  lagMs: { p50: number | null; p95: number | null; max: number | null };
+  finalPhase: Phase;
+  /** Every process the demo started (all stopped when it returns, unless --keep). */
+  processes: { name: string; pid: number }[];
+  /** Why the verdict is fail (empty on pass). */
+  problems: string[];
 }
 
-export async function runDemo(options: DemoOptions): Promise<DemoResult> {
-  if (!Number.isInteger(options.count) || options.count < 1 || options.count > 100_000) {
-    throw new UsageError(`--count must be a whole number from 1 to 100000, got ${String(options.count)}`);
-  }
+const brokenLabel = 'shadow-domain (broken)';
+
+export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
+  const rate = options.rate ?? 20;
+  if (!Number.isFinite(rate) || rate < 1 || rate > 500) throw new UsageError(`--rate must be a number of callbacks per second from 1 to 500, got ${String(options.rate)}`);
+  const soakMs = options.soakMs ?? 5_000;
   const say = options.progress ?? (() => undefined);
+  // Exit 3 with the install line when nginx is missing, before anything starts.
   const nginxPath = await findNginx(options.nginx);
-  say(`demo: starting dnsmasq, an origin, an HTTPS API Gateway stand-in and ${nginxPath} on 127.0.0.1`);
-  const stack = await startShadowStack({ nginxPath, serverLevelHeaders: true });
+  // The default credential chain is what verify and probe use; the emulator checks none.
+  process.env.AWS_ACCESS_KEY_ID ??= 'sandbox';
+  process.env.AWS_SECRET_ACCESS_KEY ??= 'sandbox';
+
+  say(`demo: starting the sandbox on 127.0.0.1: ${nginxPath} (phase off), an origin, dnsmasq, the API Gateway stand-in (TLS, test CA), fauxqs`);
+  const sandbox = await startFullSandbox({ nginxPath, phase: 'off', serverLevelHeaders: true });
+  const workDir = await mkdtemp(join(tmpdir(), 'mirror-demo-'));
+  const demoStart = new Date().toISOString();
+  const watchStop = new AbortController();
+  let watching: Promise<WatchResult> | undefined;
+  const driver = new Driver(sandbox, rate);
+  const onAbort = () => watchStop.abort();
+  options.signal?.addEventListener('abort', onAbort);
   try {
-    return await demoOn(stack, nginxPath, options, say);
-  } finally {
+    const graceMs = 2_000;
+    const minSample = Math.max(5, Math.floor((rate * Math.max(soakMs - graceMs, 1_000)) / 1000 / 2));
+    const tree = sandbox.configTree();
+    tree.verify = { grace: '2s', gate: 0.999, minSample };
+    const configPath = join(workDir, 'mirror.yaml');
+    const writeConfig = () => writeFile(configPath, stringify(tree));
+    await writeConfig();
+    const archive = join(workDir, 'sqs-archive.jsonl');
+    await writeFile(archive, '', { mode: 0o600 });
+
+    const h = sandbox.stack.harness;
+    const nginxArgs = `-p ${h.prefix} -c ${h.confPath} -e ${h.errorLogPath}`;
+    const live = {
+      config: configPath,
+      state: join(workDir, 'state', 'state.json'),
+      nginxDir: join(h.prefix, 'conf'),
+      nginx: nginxPath,
+      reload: true,
+      testCommand: `${nginxPath} -t ${nginxArgs}`,
+      reloadCommand: `${nginxPath} -s reload ${nginxArgs}`,
+      pidFile: join(h.prefix, 'nginx.pid'),
+      errorLog: h.errorLogPath,
+    };
+    const probe = mirrorProbe({ count: 3, timeout: '15s', connectTo: `127.0.0.1:${sandbox.gatewayPort}`, ca: sandbox.stack.ca.caPath });
+    // Entering shadow: validate + lint + a probe; every later phase: verify over the soak window, against the archive.
+    const gate: Gate = async (ctx) =>
+      ctx.to === 'shadow'
+        ? defaultGate({ probe })(ctx)
+        : archiveGate(ctx, sandbox.stack.parityLogPath, archive);
+
+    // verify --watch: metrics, and the archive every gate verifies against. It starts
+    // once shadow is entered: before that nothing reaches SQS but the gate's probes,
+    // which the probe must find in the queue, not in the archive.
+    let metricsUrl = '';
+    const startWatch = async () => {
+      const listening = new Promise<void>((resolve) => {
+        watching = runWatch({
+          config: configPath,
+          parityLog: [sandbox.stack.parityLogPath],
+          mode: 'consume',
+          archive,
+          since: demoStart,
+          listen: options.listen ?? '127.0.0.1:0',
+          intervalMs: 500,
+          waitSeconds: 1,
+          signal: watchStop.signal,
+          print: () => undefined,
+          onListening: ({ host, port }) => {
+            metricsUrl = `http://${host}:${port}/metrics`;
+            resolve();
+          },
+        });
+        watching.catch(() => resolve());
+      });
+      await listening;
+      if (!metricsUrl) await watching; // it failed to start: surface why
+      say(`demo: metrics at ${metricsUrl} (mirror verify --watch, consume mode into ${archive})`);
+    };
+
+    const steps: DemoStep[] = [];
+    let phase = 'off' as Phase;
+    const move = async (action: 'advance' | 'rollback', to: Phase, note: string, label?: string, expect: 'done' | 'refused' = 'done'): Promise<CutoverMoveResult> => {
+      if (options.signal?.aborted) throw new UsageError('interrupted');
+      const started = Date.now();
+      driver.label = `${driver.label}->${label ?? to}`;
+      const result = action === 'advance' ? await runCutoverAdvance({ ...live, to, gateImpl: gate }) : await runCutoverRollback({ ...live, to });
+      const step: DemoStep = {
+        action,
+        from: result.from,
+        to: result.to,
+        outcome: result.outcome,
+        exitCode: result.exitCode,
+        note,
+        ...(result.gate ? { gate: result.gate } : {}),
+        ...(result.reload?.ms !== undefined ? { reloadMs: result.reload.ms } : {}),
+        ms: Date.now() - started,
+      };
+      steps.push(step);
+      if (result.outcome === 'done') {
+        phase = result.to;
+        driver.label = label ?? result.to;
+        if (phase === 'direct') driver.goDirect();
+      } else {
+        driver.label = driver.label.split('->')[0]!;
+      }
+      say(`demo: ${describeStep(step)}`);
+      if (result.outcome !== expect) throw new WalkStopped(`${action} ${result.from} -> ${result.to} was ${result.outcome}, expected ${expect}: ${[...result.problems, result.gate?.summary ?? ''].filter(Boolean).join('; ')}`);
+      return result;
+    };
+    const soak = async (what: string) => {
+      say(`demo: ${driver.label}: ${what}; callbacks flow at ${rate}/s for ${soakMs / 1000} s`);
+      await sleep(soakMs, options.signal);
+    };
+
+    driver.label = 'off';
+    driver.start();
+    say(`demo: driving Bizppurio callbacks at ${rate}/s into ${sandbox.stack.callbackUrl} (the origin answers; nginx logs each to the parity log)`);
+    const problems: string[] = [];
+    try {
+      await sleep(Math.min(soakMs, 2_000), options.signal);
+      await move('advance', 'shadow', 'validate + lint + probes into SQS');
+      await startWatch();
+      await soak('nginx mirrors every callback to the execute-api URL');
+
+      // The deliberate mistake: a base path the custom domain does not map.
+      tree.apiGateway.basePath = 'v1';
+      await writeConfig();
+      steps.push({ action: 'edit', from: phase, to: phase, outcome: 'done', exitCode: 0, note: 'mirror.yaml: apiGateway.basePath "" -> "v1" (a mistake: the domain maps no base path)', ms: 0 });
+      say('demo: editing mirror.yaml: apiGateway.basePath = "v1" (deliberately wrong)');
+      await move('advance', 'shadow-domain', 'parity in shadow', brokenLabel);
+      await soak('the mirror now goes to https://callbacks.example.com/v1/... and API Gateway answers 403');
+      await move('advance', 'primary', 'parity in shadow-domain: the gate must refuse', undefined, 'refused');
+      await move('rollback', 'shadow', 'back to the phase that worked, gate-free');
+      tree.apiGateway.basePath = '';
+      await writeConfig();
+      steps.push({ action: 'edit', from: phase, to: phase, outcome: 'done', exitCode: 0, note: 'mirror.yaml: apiGateway.basePath "v1" -> "" (the fix)', ms: 0 });
+      say('demo: fixing mirror.yaml: apiGateway.basePath = ""');
+      await soak('shadow again, with the fixed config');
+      await move('advance', 'shadow-domain', 'parity in shadow');
+      await soak('nginx mirrors through the custom domain');
+      await move('advance', 'primary', 'parity in shadow-domain');
+      await soak('API Gateway answers the vendor through nginx; the origin gets a mirror');
+      await move('advance', 'direct', 'parity in primary');
+      await soak("the vendor's callback URL names the custom domain: straight to API Gateway");
+    } catch (error) {
+      if (!(error instanceof WalkStopped)) throw error;
+      problems.push(error.message);
+      say(`demo: stopping the walk: ${error.message}`);
+    }
+
+    await driver.stop();
+    say('demo: traffic stopped; waiting for the last messages');
+    const sentBodies = driver.records.filter((r) => r.status !== null && r.status < 300);
+    const mustReachSqs = sentBodies.filter((r) => needsSqs(r.label)).length;
+    const deadline = Date.now() + 20_000;
+    if (!metricsUrl) await startWatch();
+    let messages = await readArchive(archive);
+    while (Date.now() < deadline && countArrived(driver.records, messages) < mustReachSqs) {
+      await sleep(250, options.signal);
+      messages = await readArchive(archive);
+    }
+    const figures = phaseFigures(driver.records, messages, sandbox);
+    const lag = lagOf(driver.records, messages);
+    const totals = {
+      sent: driver.records.length,
+      receivedByOrigin: figures.reduce((n, f) => n + f.receivedByOrigin, 0),
+      arrivedInSqs: figures.reduce((n, f) => n + f.arrivedInSqs, 0),
+      lost: figures.filter((f) => f.label !== brokenLabel).reduce((n, f) => n + f.lost, 0),
+      expectedLossInBrokenStep: figures.filter((f) => f.label === brokenLabel).reduce((n, f) => n + (f.sent - f.arrivedInSqs), 0),
+    };
+    if (phase !== 'direct') problems.push(`the walk stopped in ${phase}, not direct`);
+    if (totals.lost > 0) problems.push(`${totals.lost} callbacks did not reach where their phase delivers them`);
+    const result: DemoResult = {
+      exitCode: problems.length === 0 ? ExitCode.ok : ExitCode.checkFailed,
+      verdict: problems.length === 0 ? 'pass' : 'fail',
+      rate,
+      metricsUrl,
+      workDir,
+      steps,
+      phases: figures,
+      totals,
+      lagMs: lag,
+      finalPhase: phase,
+      processes: [
+        { name: 'nginx (master)', pid: sandbox.stack.nginx.pid },
+        { name: 'dnsmasq', pid: sandbox.stack.dns?.pid ?? 0 },
+        { name: 'fauxqs', pid: sandbox.fauxqs.pid },
+      ],
+      problems,
+    };
     if (options.keep) {
-      say(`demo: left running; POST to ${stack.callbackUrl}; parity log ${stack.parityLogPath}. Ctrl-C stops everything.`);
+      say(formatDemoText(result));
+      say(
+        [
+          `demo: --keep: everything is still running. Look around:`,
+          `  curl -s ${metricsUrl} | grep ^mirror_`,
+          `  POST a callback: curl -s -H 'content-type: application/json' -d '{"MSGID":"x"}' ${sandbox.stack.callbackUrl}`,
+          `  config ${configPath}; cutover state ${live.state}; parity log ${sandbox.stack.parityLogPath}`,
+          `  nginx error log ${h.errorLogPath}; SQS archive ${archive}`,
+          `Press Ctrl-C to stop every process.`,
+        ].join('\n'),
+      );
       await new Promise<void>((resolve) => {
+        if (options.signal?.aborted) return resolve();
+        options.signal?.addEventListener('abort', () => resolve(), { once: true });
         process.once('SIGINT', () => resolve());
         process.once('SIGTERM', () => resolve());
       });
     }
-    await stack.stop();
+    return result;
+  } finally {
+    options.signal?.removeEventListener('abort', onAbort);
+    await driver.stop();
+    watchStop.abort();
+    await watching?.catch(() => undefined);
+    await sandbox.stop();
+    if (!options.keep) await rm(workDir, { recursive: true, force: true });
   }
 }
 
-async function demoOn(stack: ShadowStack, nginxPath: string, options: DemoOptions, say: (line: string) => void): Promise<DemoResult> {
-  const nginxTest = await runNginxTest(nginxPath, stack.harness);
-  const lintRun = await runLint({ files: [stack.harness.confPath], format: 'json' });
-  const lint = { errors: lintRun.report.counts.error, warnings: lintRun.report.counts.warning, info: lintRun.report.counts.info };
-  say(`demo: rendered the ${stack.phase} phase; nginx -t ${nginxTest.ok ? 'passed' : 'FAILED'}; lint ${lint.errors} errors, ${lint.warnings} warnings`);
-
-  const bodies = Array.from({ length: options.count }, (_, i) => trickyCallback(bizppurio, i));
-  say(`demo: POSTing ${bodies.length} Bizppurio callbacks (Korean, emoji, & = + %, quotes, backslashes, newlines) to ${stack.callbackUrl}`);
-  const sent = await sendCallbacks(stack.callbackUrl, bodies, { connections: 4 });
-  const waitMs = options.waitMs ?? 30_000;
-  await stack.waitForParityLines(bodies.length, waitMs).catch(() => undefined);
-  const lines = await stack.readParityLog();
-  const records = lines.flatMap((l) => (l.ok ? [l.record] : []));
-  const mirrored = records.filter((r) => r.sentToGateway).length;
-  await stack.target!.waitForCount(mirrored, waitMs).catch(() => undefined);
-
-  const ledger = new ParityLedger({ match: { kind: 'request-id' }, graceMs: 0 });
-  for (const record of records) ledger.addCallback(record);
-  for (const message of stack.target!.requests.map(asQueueMessage)) ledger.addMessage(message);
-  ledger.advance(Date.now() + 1);
-  const judgement = ledger.judgement();
-  const gate = applyGate(judgement, { threshold: 1, minSample: Math.min(bodies.length, 20) });
-
-  const sentBytes = new Set(bodies.map((b) => Buffer.from(b).toString('base64')));
-  const originBodiesExact = stack.origin.requests.filter((r) => sentBytes.has(r.body.toString('base64'))).length;
-  const originAnswered200 = sent.filter((r) => r.status === 200).length;
-  const allGood =
-    nginxTest.ok && lint.errors === 0 && originAnswered200 === bodies.length && originBodiesExact === bodies.length && lines.length === bodies.length && gate.verdict === 'pass';
+/** Entering a phase after shadow: verify the soak window of the phase being left, against the archive. */
+async function archiveGate(ctx: Parameters<Gate>[0], parityLog: string, archive: string): Promise<GateResult> {
+  const { runVerify } = await import('./verify.js');
+  const report = await runVerify({ config: ctx.configPath, parityLog: [parityLog], sqsArchive: [archive], ...(ctx.since ? { since: ctx.since } : {}) });
+  const c = report.counts;
   return {
-    exitCode: allGood ? ExitCode.ok : gate.verdict === 'inconclusive' && nginxTest.ok ? ExitCode.inconclusive : ExitCode.checkFailed,
-    phase: stack.phase,
-    nginx: { path: nginxPath, pid: stack.nginx.pid, listen: stack.harness.listen, test: nginxTest.ok ? 'passed' : 'failed' },
-    lint,
-    callbackUrl: stack.callbackUrl,
-    gateway: { host: stack.gateway.host, path: stack.gateway.path, resolver: stack.dns?.address ?? '' },
-    sent: bodies.length,
-    originAnswered200,
-    originBodiesExact,
-    parityLogLines: lines.length,
-    mirrorReceived: stack.target!.count(),
-    counts: judgement.counts,
-    parity: judgement.parity,
-    gate,
-    missing: judgement.missing.map((m) => m.requestId),
+    verdict: report.verdict,
+    figures: {
+      parity: report.parity ?? 'n/a',
+      gate: report.gate.threshold,
+      judged: report.gate.judged,
+      minSample: report.gate.minSample,
+      matched: c.matched,
+      missing: c.missing,
+      pending: c.pending,
+      bodyMismatches: c.bodyMismatches,
+      ...(report.lagMs.p95 !== null && report.lagMs.p95 !== undefined ? { lagP95Ms: report.lagMs.p95 } : {}),
+    },
+    summary:
+      report.verdict === 'pass'
+        ? `parity ${formatRatio(report.parity ?? 0)} in ${ctx.from} meets the gate ${formatRatio(report.gate.threshold)} (${report.gate.judged} judged)`
+        : `${report.gate.reasons.join('; ')} (parity ${report.parity === null ? 'n/a' : formatRatio(report.parity)} in ${ctx.from})`,
   };
 }
 
-/** The stand-in's view of a mirrored callback, shaped as the SQS message it would become. */
-function asQueueMessage(request: NonNullable<ShadowStack['target']>['requests'][number], index: number): QueueMessage {
-  const id = request.headers['x-mirror-request-id'];
-  return {
-    messageId: `standin-${index}`,
-    body: request.body.toString('utf8'),
-    attributes: typeof id === 'string' ? { [requestIdAttribute]: id } : {},
-    sentTimestampMs: request.receivedAt,
-  };
+interface SentRecord {
+  seq: number;
+  label: string;
+  body: string;
+  sentAt: number;
+  status: number | null;
+}
+
+/** Vendor-shaped callbacks at a steady rate, to nginx, or straight to API Gateway in `direct`. */
+class Driver {
+  label = 'off';
+  readonly records: SentRecord[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly nginx: Pool;
+  private direct: { agent: Agent; url: URL; host: string } | undefined;
+  private seq = 0;
+
+  constructor(
+    private readonly sandbox: FullSandbox,
+    private readonly rate: number,
+  ) {
+    this.nginx = new Pool(new URL(sandbox.stack.callbackUrl).origin, { connections: 4 });
+  }
+
+  start(): void {
+    const startedAt = Date.now();
+    // Catch up by the clock, so the rate holds whatever each request costs.
+    this.timer = setInterval(() => {
+      const due = Math.floor(((Date.now() - startedAt) * this.rate) / 1000);
+      while (this.seq < due) this.send(this.seq++);
+    }, Math.max(5, Math.floor(1000 / this.rate / 2)));
+  }
+
+  goDirect(): void {
+    const { stack, gatewayPort } = this.sandbox;
+    const host = stack.config.apiGateway.customDomain!;
+    const base = stack.config.apiGateway.basePath ? `/${stack.config.apiGateway.basePath}` : '';
+    this.direct = {
+      agent: new Agent({ connect: { ca: stack.ca.caPem, servername: host }, connections: 4 }),
+      url: new URL(`https://127.0.0.1:${gatewayPort}${base}${stack.config.apiGateway.resourcePath}`),
+      host,
+    };
+  }
+
+  private send(seq: number): void {
+    const body = trickyCallback(vendorPreset('bizppurio'), 1_000_000 + seq);
+    const record: SentRecord = { seq, label: this.label, body, sentAt: Date.now(), status: null };
+    this.records.push(record);
+    const direct = this.direct;
+    const path = new URL(this.sandbox.stack.callbackUrl).pathname;
+    const request = direct
+      ? direct.agent.request({ origin: direct.url.origin, path: direct.url.pathname, method: 'POST', headers: { host: direct.host, 'content-type': 'application/json' }, body })
+      : this.nginx.request({ path, method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    const done = request
+      .then(async (res) => {
+        await res.body.text();
+        record.status = res.statusCode;
+      })
+      .catch(() => undefined)
+      .finally(() => this.inFlight.delete(done));
+    this.inFlight.add(done);
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    await Promise.all([...this.inFlight]);
+    await this.nginx.close().catch(() => undefined);
+    await this.direct?.agent.close().catch(() => undefined);
+  }
+}
+
+/** Where a phase must deliver each callback. A transition's callbacks may meet either side's rule. */
+function rulesOf(label: string): ('origin' | 'sqs')[][] {
+  const one = (phase: string): ('origin' | 'sqs')[] =>
+    phase === 'off' || phase === brokenLabel ? ['origin'] : phase === 'shadow' || phase === 'shadow-domain' ? ['origin', 'sqs'] : ['sqs'];
+  return label.split('->').map(one);
+}
+
+function needsSqs(label: string): boolean {
+  return rulesOf(label).every((rule) => rule.includes('sqs'));
+}
+
+async function readArchive(path: string): Promise<QueueMessage[]> {
+  const text = await readFile(path, 'utf8').catch(() => '');
+  return text.split('\n').flatMap((line) => {
+    try {
+      return line ? [JSON.parse(line) as QueueMessage] : [];
+    } catch {
+      return [];
+    }
+  });
+}
+
+function countArrived(records: SentRecord[], messages: QueueMessage[]): number {
+  const bodies = new Set(messages.map((m) => m.body));
+  return records.filter((r) => needsSqs(r.label) && bodies.has(r.body)).length;
+}
+
+function phaseFigures(records: SentRecord[], messages: QueueMessage[], sandbox: FullSandbox): DemoPhaseFigures[] {
+  const inSqs = new Set(messages.map((m) => m.body));
+  const atOrigin = new Set(sandbox.stack.origin.requests.map((r) => r.body.toString('utf8')));
+  const out = new Map<string, DemoPhaseFigures>();
+  for (const r of records) {
+    const f =
+      out.get(r.label) ??
+      (() => {
+        const fresh: DemoPhaseFigures = { label: r.label, sent: 0, answered: 0, receivedByOrigin: 0, arrivedInSqs: 0, mustReach: rulesOf(r.label).map((rule) => rule.join('+')).join(' or '), lost: 0 };
+        out.set(r.label, fresh);
+        return fresh;
+      })();
+    f.sent++;
+    if (r.status !== null && r.status < 300) f.answered++;
+    const origin = atOrigin.has(r.body);
+    const sqs = inSqs.has(r.body);
+    if (origin) f.receivedByOrigin++;
+    if (sqs) f.arrivedInSqs++;
+    const reached = rulesOf(r.label).some((rule) => rule.every((where) => (where === 'origin' ? origin : sqs)));
+    // A callback the vendor saw fail is the vendor's to retry, not lost; one answered 2xx must have arrived.
+    if (!reached && r.status !== null && r.status < 300) f.lost++;
+    if (r.status === null || r.status >= 300) f.lost++;
+  }
+  return [...out.values()];
+}
+
+function lagOf(records: SentRecord[], messages: QueueMessage[]): DemoResult['lagMs'] {
+  const sentAt = new Map(records.map((r) => [r.body, r.sentAt]));
+  const lags = messages.flatMap((m) => {
+    const at = sentAt.get(m.body);
+    return at !== undefined && m.sentTimestampMs > 0 ? [Math.max(0, m.sentTimestampMs - at)] : [];
+  });
+  lags.sort((a, b) => a - b);
+  const q = (p: number) => (lags.length === 0 ? null : lags[Math.min(lags.length - 1, Math.ceil(p * lags.length) - 1)]!);
+  return { p50: q(0.5), p95: q(0.95), max: lags.length === 0 ? null : lags[lags.length - 1]! };
+}
+
+class WalkStopped extends Error {}
+
+function describeStep(s: DemoStep): string {
+  if (s.action === 'edit') return s.note;
+  const head = `${s.action} ${s.from} -> ${s.to}: ${s.outcome.toUpperCase()}${s.outcome === 'done' ? '' : ` (exit ${s.exitCode})`}`;
+  const gate = s.gate ? `; gate ${s.gate.verdict}: ${s.gate.summary}` : '';
+  const reload = s.reloadMs !== undefined ? `; nginx reloaded in ${s.reloadMs} ms` : '';
+  return `${head}${gate}${reload}`;
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(new UsageError('interrupted'));
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        reject(new UsageError('interrupted'));
+      },
+      { once: true },
+    );
+  });
 }
 
 export function formatDemoText(result: DemoResult): string {
-  const c = result.counts;
-  const verdict = result.exitCode === ExitCode.ok ? 'PASS' : result.exitCode === ExitCode.inconclusive ? 'INCONCLUSIVE' : 'FAIL';
   const lines = [
-    `${verdict}: mirror demo, ${result.phase} phase, ${result.sent} callbacks`,
-    `  nginx        ${result.nginx.path} (pid ${result.nginx.pid}) on ${result.nginx.listen}; nginx -t ${result.nginx.test}; lint ${result.lint.errors} errors, ${result.lint.warnings} warnings, ${result.lint.info} info`,
-    `  mirror to    https://${result.gateway.host}${result.gateway.path} (resolved by dnsmasq at ${result.gateway.resolver}, TLS verified against a test CA)`,
-    `  origin       ${result.originAnswered200}/${result.sent} answered 200; ${result.originBodiesExact}/${result.sent} bodies byte-exact`,
-    `  parity log   ${result.parityLogLines} lines`,
-    `  stand-in     ${result.mirrorReceived} mirrored copies received`,
-    `  parity       ${result.parity === null ? 'n/a' : formatRatio(result.parity)} (matched ${c.matched}, missing ${c.missing}, body mismatches ${c.bodyMismatches}, unexpected ${c.unexpected}, duplicates ${c.duplicates})`,
-    `  gate         ${result.gate.verdict}${result.gate.reasons.length ? `: ${result.gate.reasons.join('; ')}` : ''}`,
+    `${result.verdict === 'pass' ? 'PASS' : 'FAIL'}: mirror demo walked off -> ${result.finalPhase} at ${result.rate} callbacks/s; ${result.totals.sent} sent, ${result.totals.lost} lost`,
+    '',
+    'Steps:',
+    ...result.steps.map((s) => `  ${describeStep(s)}`),
+    '',
+    'Per phase (what the vendor sent; where each had to arrive):',
+    `  ${'phase'.padEnd(34)} ${'sent'.padStart(5)} ${'2xx'.padStart(5)} ${'origin'.padStart(6)} ${'sqs'.padStart(5)} ${'lost'.padStart(5)}  must reach`,
+    ...result.phases.map(
+      (f) =>
+        `  ${f.label.padEnd(34)} ${String(f.sent).padStart(5)} ${String(f.answered).padStart(5)} ${String(f.receivedByOrigin).padStart(6)} ${String(f.arrivedInSqs).padStart(5)} ${String(f.lost).padStart(5)}  ${f.mustReach}`,
+    ),
+    '',
+    `Totals: ${result.totals.sent} sent, ${result.totals.receivedByOrigin} received by the origin, ${result.totals.arrivedInSqs} arrived in SQS, ${result.totals.lost} lost; ${result.totals.expectedLossInBrokenStep} not mirrored during the deliberately broken step (the origin had them all)`,
+    `Delivery lag (SQS SentTimestamp - send time): p50 ${result.lagMs.p50 ?? '-'} ms, p95 ${result.lagMs.p95 ?? '-'} ms, max ${result.lagMs.max ?? '-'} ms`,
+    `Metrics were served at ${result.metricsUrl}`,
   ];
-  if (result.missing.length > 0) lines.push(`  missing request ids: ${result.missing.slice(0, 10).join(', ')}${result.missing.length > 10 ? ', …' : ''}`);
+  for (const p of result.problems) lines.push(`problem: ${p}`);
   return lines.join('\n');
 }

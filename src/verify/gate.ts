@@ -35,5 +35,6 @@ export function applyGate(judgement: ParityJudgement, options: GateOptions): Gat
 }
 
 export function formatRatio(value: number): string {
-  return value === 1 ? '1.0' : value.toFixed(4).replace(/0+$/, '');
+  // 0.9990 -> 0.999, 0 -> 0.0, 1 -> 1.0: never a bare trailing point.
+  return value.toFixed(4).replace(/0+$/, '').replace(/\.$/, '.0');
 }

@@ -65,14 +65,4 @@ describe('mirror CLI', () => {
     expect(missing.exitCode).toBe(2);
     expect(missing.stderr).toMatch(/\/nonexistent\/nginx\.conf/);
   });
-
-  it('demo runs the nginx half end to end and passes', async () => {
-    const run = await mirror(['demo', '--count', '25', '--json']);
-    expect(run.exitCode, run.stderr).toBe(0);
-    const result = JSON.parse(run.stdout);
-    expect(result).toMatchObject({ sent: 25, originAnswered200: 25, originBodiesExact: 25, parityLogLines: 25, mirrorReceived: 25, parity: 1 });
-    expect(result.gate.verdict).toBe('pass');
-    // Callback bodies hold phone numbers: never in the output.
-    expect(run.stdout + run.stderr).not.toMatch(/0101234/);
-  });
 });
