@@ -25,6 +25,7 @@ export function starterValues(preset: VendorPreset): RawConfig {
     mirror: { sample: 100, connectTimeout: '1s', sendTimeout: '1s', readTimeout: '2s', requestIdHeader: 'X-Mirror-Request-Id' },
     parityLog: { path: '/var/log/nginx/mirror-parity.log', body: true },
     sqs: { queueUrl: 'https://sqs.ap-northeast-2.amazonaws.com/123456789012/kakao-at-result' },
+    verify: { grace: '2m', gate: 0.999, minSample: 100 },
     phase: 'off',
   };
 }
@@ -36,6 +37,10 @@ export function starterConfigText(preset: VendorPreset): string {
     ' Every key is checked by `mirror validate`; values that reach nginx are whitelisted.\n' +
     ' Replace the example ids, host names and queue URL with your own.';
   annotate(document.contents as YAMLMap, configSchema);
+  const optional = unsetKeys(configSchema, starterValues(preset) as Record<string, unknown>, '');
+  if (optional.length > 0) {
+    document.comment = [' Optional keys, not set above (add them where they belong):', ...optional.map(([path, text]) => `   ${path}: ${text}`)].join('\n');
+  }
   return document.toString({ lineWidth: 0 });
 }
 
@@ -55,6 +60,19 @@ function annotate(map: YAMLMap, schema: z.ZodType): void {
       (pair.value as Scalar).comment = ` ${description}`;
     }
   }
+}
+
+/** Schema keys the starter values leave out, with their descriptions, as dotted paths. */
+function unsetKeys(schema: z.ZodType, values: Record<string, unknown>, prefix: string): [string, string][] {
+  const shape = objectShape(schema);
+  if (!shape) return [];
+  return Object.entries(shape).flatMap(([key, field]): [string, string][] => {
+    const path = `${prefix}${key}`;
+    const value = values[key];
+    if (value === undefined) return [[path, describe(field) ?? '']];
+    if (value && typeof value === 'object' && !Array.isArray(value)) return unsetKeys(field, value as Record<string, unknown>, `${path}.`);
+    return [];
+  });
 }
 
 /** The description set anywhere on a field's wrappers (default, optional, prefault). */
