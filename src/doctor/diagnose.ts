@@ -40,6 +40,9 @@ export function diagnose(inputs: readonly DoctorInput[]): DoctorReport {
   const report: DoctorReport = { inputs: [], diagnoses: [] };
   for (const input of inputs) {
     const summary = { name: input.name, lines: 0, recognised: 0, unrecognised: 0, unrecognisedErrors: 0 };
+    // API Gateway execution logs write several lines per request, each with its
+    // request id: a failure counts once per request, not once per line.
+    const counted = new Set<string>();
     input.text.split(/\r?\n/).forEach((line, index) => {
       if (line.trim() === '') return;
       summary.lines++;
@@ -68,7 +71,9 @@ export function diagnose(inputs: readonly DoctorInput[]): DoctorReport {
         };
         byId.set(failure.id, diagnosis);
       }
-      diagnosis.count++;
+      const requestId = executionRequestId(line);
+      if (requestId === undefined || !counted.has(`${failure.id} ${requestId}`)) diagnosis.count++;
+      if (requestId !== undefined) counted.add(`${failure.id} ${requestId}`);
       if (time !== null) {
         if (diagnosis.first === null || time < diagnosis.first) diagnosis.first = time;
         if (diagnosis.last === null || time > diagnosis.last) diagnosis.last = time;
@@ -82,6 +87,11 @@ export function diagnose(inputs: readonly DoctorInput[]): DoctorReport {
   const order = new Map(knownFailures.map((f, i) => [f.id, i]));
   report.diagnoses = [...byId.values()].sort((a, b) => order.get(a.id)! - order.get(b.id)!);
   return report;
+}
+
+/** `(9f1c…)` after the time of an API Gateway execution-log line. */
+function executionRequestId(line: string): string | undefined {
+  return /^(?:\S+ )?\(([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\) /.exec(line)?.[1];
 }
 
 const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];

@@ -82,6 +82,9 @@ export async function startStandIn(options: StandInOptions): Promise<StandIn> {
     const requestId = randomUUID();
     const log = (text: string) => options.log?.(`${new Date().toISOString()} (${requestId}) ${text}`);
     const answer = await route(req, body, requestId, log);
+    // A gateway response (no method ran, or the method refused the request) goes in
+    // the log with its body, as $context.error.message does in an access log.
+    if (answer.errorType) log(`Gateway response: ${answer.errorType} ${answer.status} ${answer.body} for ${req.method ?? ''} ${new URL(req.url ?? '/', 'https://stand-in').pathname}`);
     log(`Method completed with status: ${answer.status}`);
     return answer;
   };
