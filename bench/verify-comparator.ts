@@ -23,6 +23,10 @@ import { parseArgs } from 'node:util';
 import { execa } from 'execa';
 import { stringify } from 'yaml';
 import { runVerify } from '../src/commands/verify.js';
+import { loadConfig } from '../src/config/load.js';
+import { durationToMs } from '../src/config/nginxValues.js';
+import { ParityLedger } from '../src/verify/parityLedger.js';
+import { readParityLogs } from '../src/verify/parityLogSource.js';
 import { requestIdAttribute, type QueueMessage } from '../src/verify/records.js';
 import { exampleConfig } from '../test/support/config.js';
 import { benchCallbackBody, benchParityLine, benchRequestId, mulberry32 } from './support/benchCallbacks.js';
@@ -119,27 +123,55 @@ async function generate(dir: string, records: number, archiveCount: number): Pro
   return { dir, parityLog, archives, config, callbacks: records, messages, dropped, duplicated, bytes, nowMs: baseTimeMs + records * spacingMs + 3_600_000 };
 }
 
+/** Streams a file and calls `onLine` for each whole line: the bare minimum a reader must do. */
+async function forEachLine(file: string, onLine: (line: string) => void): Promise<void> {
+  let rest = '';
+  const input = createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 16 });
+  for await (const chunk of input) {
+    const text = rest + (chunk as string);
+    let from = 0;
+    for (let newline = text.indexOf('\n'); newline !== -1; newline = text.indexOf('\n', from)) {
+      onLine(text.slice(from, newline));
+      from = newline + 1;
+    }
+    rest = text.slice(from);
+  }
+}
+
 /** The floor: stream each file, split lines, JSON.parse each one, nothing else. */
 async function bareParse(files: string[]): Promise<{ records: number; detail: Record<string, unknown> }> {
   let records = 0;
   let requestIds = 0;
   for (const file of files) {
-    let rest = '';
-    const input = createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 16 });
-    for await (const chunk of input) {
-      const text = rest + (chunk as string);
-      let from = 0;
-      for (let newline = text.indexOf('\n'); newline !== -1; newline = text.indexOf('\n', from)) {
-        const value = JSON.parse(text.slice(from, newline)) as { request_id?: string; attributes?: Record<string, string> };
-        // Touch one field, so the parse cannot be optimised away.
-        if (value.request_id ?? value.attributes?.[requestIdAttribute]) requestIds++;
-        records++;
-        from = newline + 1;
-      }
-      rest = text.slice(from);
-    }
+    await forEachLine(file, (line) => {
+      const value = JSON.parse(line) as { request_id?: string; attributes?: Record<string, string> };
+      // Touch one field, so the parse cannot be optimised away.
+      if (value.request_id ?? value.attributes?.[requestIdAttribute]) requestIds++;
+      records++;
+    });
   }
   return { records, detail: { requestIds } };
+}
+
+/**
+ * runVerify's own pieces (readParityLogs, the pure ParityLedger) with the archive
+ * streamed line by line instead of read whole: what a streaming `--sqs-archive`
+ * reader in verify.ts would cost. Not the product path; a yardstick for it.
+ */
+async function streamedArchive(inputs: Inputs): Promise<{ records: number; detail: Record<string, unknown> }> {
+  const { config } = await loadConfig(inputs.config);
+  const ledger = new ParityLedger({ match: { kind: 'request-id' }, graceMs: durationToMs(config.verify.grace) });
+  const logs = await readParityLogs([inputs.parityLog], (record) => ledger.addCallback(record));
+  let messages = 0;
+  for (const file of inputs.archives) {
+    await forEachLine(file, (line) => {
+      ledger.addMessage(JSON.parse(line) as QueueMessage);
+      messages++;
+    });
+  }
+  ledger.advance(inputs.nowMs);
+  const judgement = ledger.judgement();
+  return { records: logs.records + messages, detail: { counts: judgement.counts, parity: judgement.parity } };
 }
 
 async function runPhase(phase: string, inputs: Inputs): Promise<PhaseFigures> {
@@ -148,6 +180,8 @@ async function runPhase(phase: string, inputs: Inputs): Promise<PhaseFigures> {
   let detail: Record<string, unknown>;
   if (phase === 'baseline') {
     ({ records, detail } = await bareParse([inputs.parityLog, ...inputs.archives]));
+  } else if (phase === 'streamed-archive') {
+    ({ records, detail } = await streamedArchive(inputs));
   } else {
     const result = await runVerify({ config: inputs.config, parityLog: [inputs.parityLog], sqsArchive: inputs.archives, now: inputs.nowMs });
     records = result.parityLogs.records + ('messages' in result.sqs ? result.sqs.messages : 0);
@@ -180,20 +214,28 @@ async function main(): Promise<void> {
     const phase = async (name: string): Promise<PhaseFigures> => {
       const profile = values['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', join(dir, `prof-${name}`)] : [];
       const run = await execa(process.execPath, [...profile, '--import', import.meta.resolve('tsx/esm'), script, '--phase', name, '--dir', dir], { reject: false });
-      if (run.exitCode !== 0) return { phase: name, records: 0, ms: Number.NaN, maxRssMb: Number.NaN, detail: { error: String(run.stderr).trim().split('\n').slice(-6).join(' | ') } };
+      if (run.exitCode !== 0) return { phase: name, records: 0, ms: Number.NaN, maxRssMb: Number.NaN, detail: { error: String(run.stderr).split('\n').find((l) => /Error\b/.test(l))?.trim() ?? String(run.stderr).trim().slice(-400) } };
       return JSON.parse(String(run.stdout).trim().split('\n').at(-1)!) as PhaseFigures;
     };
     const baseline = await phase('baseline');
     const comparator = await phase('comparator');
+    const streamed = await phase('streamed-archive');
     const rate = (f: PhaseFigures) => f.records / (f.ms / 1000);
-    for (const f of [baseline, comparator]) {
+    for (const f of [baseline, comparator, streamed]) {
       console.log(
-        `  ${f.phase.padEnd(10)} ${String(f.records).padStart(8)} records  ${(f.ms / 1000).toFixed(2).padStart(7)} s  ${Math.round(rate(f)).toLocaleString('en-US').padStart(10)} records/s  peak RSS ${f.maxRssMb.toFixed(0).padStart(5)} MiB`,
+        `  ${f.phase.padEnd(16)} ${String(f.records).padStart(8)} records  ${(f.ms / 1000).toFixed(2).padStart(7)} s  ${Math.round(rate(f)).toLocaleString('en-US').padStart(10)} records/s  peak RSS ${f.maxRssMb.toFixed(0).padStart(5)} MiB`,
       );
     }
     console.log(`  comparator / bare parse speed: ${(rate(comparator) / rate(baseline)).toFixed(2)}x (aim: 0.5x or better)`);
+    console.log(`  streamed-archive / bare parse speed: ${(rate(streamed) / rate(baseline)).toFixed(2)}x (yardstick: the same core with the archive streamed)`);
     if ('error' in comparator.detail) console.log(`  comparator failed: ${String(comparator.detail.error)}`);
     else console.log(`  comparator report: ${JSON.stringify(comparator.detail)}`);
+    if ('error' in streamed.detail) console.log(`  streamed-archive failed: ${String(streamed.detail.error)}`);
+    else {
+      const a = (streamed.detail as { counts: Record<string, number> }).counts;
+      const b = (comparator.detail as { counts?: Record<string, number> }).counts;
+      console.log(`  streamed-archive counts equal the comparator's: ${b ? Object.keys(a).every((k) => a[k] === b[k]) : 'n/a (comparator failed)'}`);
+    }
     if (values['cpu-prof']) console.log(`  CPU profiles in ${dir}/prof-*`);
   } finally {
     if (!values.keep && !values['cpu-prof']) await rm(dir, { recursive: true, force: true });
