@@ -214,7 +214,7 @@ async function main(): Promise<void> {
     const phase = async (name: string): Promise<PhaseFigures> => {
       const profile = values['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', join(dir, `prof-${name}`)] : [];
       const run = await execa(process.execPath, [...profile, '--import', import.meta.resolve('tsx/esm'), script, '--phase', name, '--dir', dir], { reject: false });
-      if (run.exitCode !== 0) return { phase: name, records: 0, ms: Number.NaN, maxRssMb: Number.NaN, detail: { error: String(run.stderr).split('\n').find((l) => /Error\b/.test(l))?.trim() ?? String(run.stderr).trim().slice(-400) } };
+      if (run.exitCode !== 0) return { phase: name, records: 0, ms: Number.NaN, maxRssMb: Number.NaN, detail: { error: String(run.stderr).split('\n').find((l) => /^\w*Error: /.test(l))?.trim() ?? String(run.stderr).trim().slice(-400) } };
       return JSON.parse(String(run.stdout).trim().split('\n').at(-1)!) as PhaseFigures;
     };
     const baseline = await phase('baseline');
