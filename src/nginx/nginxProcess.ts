@@ -5,6 +5,7 @@
  */
 import { connect } from 'node:net';
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { harnessArgs, type Harness } from './harness.js';
 
@@ -35,8 +36,14 @@ export async function startNginx(nginxPath: string, harness: Harness, options: S
   let stopped = false;
   const { host, port } = parseListen(harness.listen);
   try {
+    // Listening is not enough: the master binds its sockets before it writes the pid
+    // file and starts its workers, and callers (cutover) read both.
+    const pidFile = join(harness.prefix, 'nginx.pid');
     await waitUntil(
-      () => canConnect(host, port),
+      async () =>
+        (await canConnect(host, port)) &&
+        (await readFile(pidFile, 'utf8').then((t) => Number(t.trim()) === child.pid, () => false)) &&
+        (await workerPids(child.pid!)).length > 0,
       options.readyTimeoutMs ?? 15_000,
       async () => `nginx did not start listening on ${harness.listen}: ${await tail(harness.errorLogPath)}`,
       exited.then(async (r) => `nginx exited with ${r.exitCode ?? r.signal} before it was ready: ${r.stderr} ${await tail(harness.errorLogPath)}`),
