@@ -6,6 +6,8 @@
  * unexpected messages, delivery lag. No body is printed unless `--show-bodies`,
  * and the vendor's personal fields stay masked unless `--no-redact`.
  */
+import { createReadStream } from 'node:fs';
+import { createInterface } from 'node:readline';
 import { readFile } from 'node:fs/promises';
 import { ExitCode, UsageError } from '../errors.js';
 import { loadConfig } from '../config/load.js';
@@ -49,7 +51,7 @@ export interface VerifyResult {
   mismatches: (ParityJudgement['mismatches'][number] & { callbackBody?: string; messageBody?: string })[];
   unexpected: ParityJudgement['unexpected'];
   parityLogs: ParityLogRead;
-  sqs: (SqsRead & { note: string }) | { archives: string[]; messages: number };
+  sqs: (SqsRead & { note: string }) | { archives: string[]; messages: number; unreadable: { file: string; line: number }[] };
   window: { since?: string; until?: string; graceMs: number };
   match: MatchMode;
 }
@@ -76,8 +78,9 @@ export async function runVerify(options: VerifyOptions): Promise<VerifyResult> {
     const archives: string[] = [];
     let messages = 0;
     for (const pattern of options.sqsArchive) archives.push(...(await expandGlob(pattern)));
-    for (const file of archives) messages += await readArchive(file, addMessage);
-    sqs = { archives, messages };
+    const unreadable: { file: string; line: number }[] = [];
+    for (const file of archives) messages += await readArchive(file, addMessage, unreadable);
+    sqs = { archives, messages, unreadable };
   } else {
     const read = await readQueue(
       {
@@ -159,22 +162,36 @@ export function parseTime(text: string, now: number, flag: string): number {
   return t;
 }
 
-async function readArchive(file: string, onMessage: (m: QueueMessage) => void): Promise<number> {
-  const text = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
-    throw new UsageError(`cannot read SQS archive ${file}: ${error.code ?? error.message}`);
+/**
+ * Streams one archive line by line (archives outgrow any one string). A line that
+ * is not a whole archived message, such as the fragment a killed consume run leaves,
+ * is counted with its place, never fatal: every whole line around it still counts.
+ */
+async function readArchive(file: string, onMessage: (m: QueueMessage) => void, unreadable: { file: string; line: number }[]): Promise<number> {
+  const stream = createReadStream(file, { encoding: 'utf8' });
+  const opened = new Promise<void>((resolve, reject) => {
+    stream.once('open', () => resolve());
+    stream.once('error', (error: NodeJS.ErrnoException) => reject(new UsageError(`cannot read SQS archive ${file}: ${error.code ?? error.message}`)));
   });
+  await opened;
   let count = 0;
-  text.split('\n').forEach((line, i) => {
-    if (line.trim() === '') return;
-    let m: QueueMessage;
+  let lineNumber = 0;
+  for await (const line of createInterface({ input: stream, crlfDelay: Infinity })) {
+    lineNumber++;
+    if (line.trim() === '') continue;
+    let m: QueueMessage | undefined;
     try {
       m = JSON.parse(line) as QueueMessage;
     } catch {
-      throw new UsageError(`${file}:${i + 1}: not an archived SQS message (expected one JSON object per line, as --mode consume writes)`);
+      m = undefined;
+    }
+    if (!m || typeof m !== 'object' || typeof m.body !== 'string') {
+      unreadable.push({ file, line: lineNumber });
+      continue;
     }
     onMessage(m);
     count++;
-  });
+  }
   return count;
 }
 
@@ -207,7 +224,7 @@ export function formatVerifyText(r: VerifyResult): string {
     `  callbacks ${c.callbacks}  matched ${c.matched}  missing ${c.missing}  pending ${c.pending}  unexpected ${c.unexpected}  duplicates ${c.duplicates}  body mismatches ${c.bodyMismatches}`,
     `  nginx-rejected ${c.nginxRejected}  not mirrored ${c.notMirrored}  unjoinable ${c.unjoinable}  unparseable lines ${c.unparseable}  out of window ${c.outOfWindow}`,
     `  delivery lag ms: p50 ${r.lagMs.p50 ?? '-'}  p95 ${r.lagMs.p95 ?? '-'}  p99 ${r.lagMs.p99 ?? '-'}  max ${r.lagMs.max ?? '-'}`,
-    `  sqs: ${'note' in r.sqs ? r.sqs.note : `${r.sqs.messages} messages from ${r.sqs.archives.length} archive(s)`}`,
+    `  sqs: ${'note' in r.sqs ? r.sqs.note : `${r.sqs.messages} messages from ${r.sqs.archives.length} archive(s)${r.sqs.unreadable.length ? `; ${r.sqs.unreadable.length} unreadable line(s), first ${r.sqs.unreadable[0]!.file}:${r.sqs.unreadable[0]!.line} (a fragment a killed consume run left?)` : ''}`}`,
   ];
   for (const m of r.missing.slice(0, 20)) lines.push(`  missing ${m.requestId} at ${new Date(m.timeMs).toISOString()} (${m.source.file}:${m.source.line})`);
   for (const m of r.mismatches.slice(0, 20)) {

@@ -100,7 +100,11 @@ export async function readQueue(options: SqsReadOptions, onMessage: (message: Qu
           empty = 0;
           // A peeked message comes back once its visibility ends: the same copy, not a duplicate.
           const now = Date.now();
-          for (const [id, at] of seen) if (at < now - visibilitySeconds * 2000) seen.delete(id);
+          // Insertion order is time order: stop at the first entry still young.
+          for (const [id, at] of seen) {
+            if (at >= now - visibilitySeconds * 2000) break;
+            seen.delete(id);
+          }
           const fresh = messages.filter((m) => !seen.has(m.MessageId ?? ''));
           for (const m of fresh) seen.set(m.MessageId ?? '', now);
           const converted = fresh.map(toQueueMessage);
