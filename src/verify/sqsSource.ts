@@ -59,6 +59,7 @@ export async function readQueue(options: SqsReadOptions, onMessage: (message: Qu
     await endTornLine(archive);
   }
   const seen = new Map<string, number>();
+  let reached = false;
   const maxMessages = options.maxMessages ?? Number.POSITIVE_INFINITY;
   try {
     await Promise.all(
@@ -80,12 +81,17 @@ export async function readQueue(options: SqsReadOptions, onMessage: (message: Qu
               options.signal ? { abortSignal: options.signal } : {},
             );
             messages = out.Messages ?? [];
+            reached = true;
           } catch (error) {
             if (options.signal?.aborted) break;
-            const name = (error as Error).name ?? 'Error';
+            // Node's network errors say what happened in `code` (ECONNREFUSED); the SDK's in `name`.
+            const e = error as Error & { code?: string };
+            const name = (typeof e.code === 'string' && e.code) || e.name || 'Error';
             result.errors[name] = (result.errors[name] ?? 0) + 1;
             options.onError?.(name);
-            if (/CredentialsProviderError|ENOTFOUND|ECONNREFUSED/.test(`${name} ${(error as Error).message}`)) {
+            // Unreachable at the start is a set-up problem (exit 3). Once SQS has answered,
+            // an outage is counted and waited out: a brief one must not end a long watch.
+            if (!reached && /CredentialsProviderError|ENOTFOUND|ECONNREFUSED/.test(`${name} ${e.message}`)) {
               throw new MissingDependencyError(`cannot reach SQS at ${options.endpoint ?? options.queueUrl}: ${(error as Error).message}`, [
                 'check AWS credentials (the default provider chain) and sqs.endpoint for an emulator',
               ]);

@@ -311,4 +311,41 @@ describe('mirror verify --watch', () => {
     }
     await expect(runWatch({ config: s.config, parityLog: ['-'] })).rejects.toThrow(/stdin/);
   });
+
+  it('rides out an SQS outage after it started: receive errors are counted as network, and matching resumes when SQS is back', async () => {
+    // Its own emulator, so stopping it harms no other test.
+    const own = await startFauxqs();
+    let revived: Fauxqs | undefined;
+    try {
+      const { queueUrl, dir, config, log } = await watchScenario(own, 'outage', { grace: '1s' });
+      dirs.push(dir);
+      await writeFile(log, '');
+      const watch = await watching({ config, parityLog: [log] });
+      const first = { requestId: newRequestId(), body: bodies[0]! };
+      await appendFile(log, `${parityLine(first.requestId, first.body)}\n`);
+      const ownSqs = own.client();
+      await sendMessages(ownSqs, queueUrl, [first]);
+      ownSqs.destroy();
+      await waitFor(async () => samples(await scrape(watch.metricsUrl)).get('mirror_matched_total') === 1, { timeoutMs: 15_000, what: 'the first match' });
+
+      await own.stop();
+      await waitFor(async () => (samples(await scrape(watch.metricsUrl)).get('mirror_sqs_receive_errors_total{kind="network"}') ?? 0) > 0, { timeoutMs: 20_000, what: 'a network receive error' });
+
+      // SQS comes back on the same address (an emulator forgets its queues: create it again).
+      revived = await startFauxqs({ port: own.port });
+      await revived.createQueue('outage');
+      const second = { requestId: newRequestId(), body: bodies[1]! };
+      await appendFile(log, `${parityLine(second.requestId, second.body)}\n`);
+      const revivedSqs = revived.client();
+      await sendMessages(revivedSqs, queueUrl, [second]);
+      revivedSqs.destroy();
+      await waitFor(async () => samples(await scrape(watch.metricsUrl)).get('mirror_matched_total') === 2, { timeoutMs: 60_000, what: 'the match after the outage' });
+      const result = await watch.stop();
+      expect(result.counts.matched).toBe(2);
+      expect(result.counts.missing).toBe(0);
+    } finally {
+      await own.stop();
+      await revived?.stop();
+    }
+  }, 120_000);
 });
