@@ -163,6 +163,7 @@ export function buildProgram(emit: Emit): Command {
     .option('--json', 'print the whole report as one JSON document')
     .option('--watch', 'run continuously: follow the logs, long-poll SQS, serve metrics')
     .option('--listen <host:port>', 'with --watch: where /metrics is served', '127.0.0.1:9464')
+    .option('--cutover-state <file>', 'with --watch: the phase gauge follows this cutover state file (e.g. .mirror/state.json)')
     .action(async (opts) => {
       if (opts.watch) {
         const { runWatch, formatWatchText } = await import('./commands/watch.js');

@@ -153,6 +153,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
           mode: 'consume',
           archive,
           since: demoStart,
+          cutoverState: join(workDir, 'state', 'state.json'),
           listen: options.listen ?? '127.0.0.1:0',
           intervalMs: 500,
           waitSeconds: 1,

@@ -11,6 +11,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { readState as readCutoverState } from '../cutover/state.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { loadConfig } from '../config/load.js';
 import { ParityLedger, type ParityCounts, type ParityJudgement } from '../verify/parityLedger.js';
@@ -35,6 +36,11 @@ export interface WatchOptions extends VerifyOptions {
   print?: (text: string, redraw: boolean) => void;
   /** Live view redrawn in place (a terminal) or one line per interval; default: whether stderr is a terminal. */
   terminal?: boolean;
+  /**
+   * The cutover state file (`mirror cutover --state`): the phase gauge follows the
+   * phase it records, read each interval; without it the gauge shows the config's phase.
+   */
+  cutoverState?: string;
   /** Called once the metrics server listens. */
   onListening?: (address: { host: string; port: number }) => void;
 }
@@ -122,8 +128,13 @@ export async function runWatch(options: WatchOptions): Promise<WatchResult> {
     const print = options.print ?? ((text: string, redraw: boolean) => process.stderr.write(redraw ? `\x1b[H\x1b[2J${text}\n` : `${text}\n`));
     const terminal = options.terminal ?? Boolean(process.stderr.isTTY);
     let missingShown = 0;
+    let phase = config.phase;
     for (;;) {
       const now = Date.now();
+      if (options.cutoverState) {
+        const current = await readCutoverState(options.cutoverState, phase).then((loaded) => loaded.state.phase, () => phase);
+        if (current !== phase) metrics.setPhase((phase = current));
+      }
       ledger.advance(now);
       const judgement = ledger.judgement();
       metrics.update(judgement.counts, ledger.undecided, now);

@@ -17,6 +17,7 @@ import { trickyCallback } from '../../src/sandbox/callbacks.js';
 import { bizppurio } from '../../src/vendors/bizppurio.js';
 import { formatWatchText, liveView, logLine, runWatch, type WatchOptions, type WatchResult } from '../../src/commands/watch.js';
 import { exampleConfig, withValue, writeConfigFile } from '../support/config.js';
+import { initialState, writeState as writeCutoverState } from '../../src/cutover/state.js';
 
 const newRequestId = (): string => randomBytes(16).toString('hex');
 
@@ -348,4 +349,19 @@ describe('mirror verify --watch', () => {
       await revived?.stop();
     }
   }, 120_000);
+
+  it('the phase gauge follows the cutover state file', async () => {
+    const { dir, config, log } = await watchScenario(fauxqs, 'phase-follow', { grace: '1s' });
+    dirs.push(dir);
+    await writeFile(log, '');
+    const statePath = join(dir, 'state', 'state.json');
+    const watch = await watching({ config, parityLog: [log], cutoverState: statePath });
+    // No state file yet: the config's phase (shadow).
+    await waitFor(async () => samples(await scrape(watch.metricsUrl)).get('mirror_phase{phase="shadow"}') === 1, { timeoutMs: 10_000, what: 'phase shadow' });
+    await writeCutoverState(statePath, initialState('primary'));
+    await waitFor(async () => {
+      const now = samples(await scrape(watch.metricsUrl));
+      return now.get('mirror_phase{phase="primary"}') === 1 && now.get('mirror_phase{phase="shadow"}') === 0;
+    }, { timeoutMs: 10_000, what: 'phase primary from the state file' });
+  });
 });
