@@ -224,7 +224,7 @@ export function buildProgram(emit: Emit): Command {
     .command('plan')
     .description('each phase: what traffic does, the nginx diff from the phase before, the gate to enter it')
     .addOption(configOption())
-    .option('--state <file>', 'cutover state file', '.mirror/state.json')
+    .option('--state <file>', 'cutover state file (default: cutover.stateFile, .mirror/state.json)')
     .option('--json', 'print the plan as JSON')
     .action(async (opts) => {
       const { runCutoverPlan, formatCutoverPlanText } = await import('./commands/cutover.js');
@@ -235,7 +235,7 @@ export function buildProgram(emit: Emit): Command {
     .command('status')
     .description('the current phase, since when, and the live gate into the next (exit: that gate\'s verdict)')
     .addOption(configOption())
-    .option('--state <file>', 'cutover state file', '.mirror/state.json')
+    .option('--state <file>', 'cutover state file (default: cutover.stateFile, .mirror/state.json)')
     .option('--no-gate', 'do not run the next phase\'s gate')
     .option('--no-probe', 'shadow gate: do not send probes (the gate is then inconclusive)')
     .option('--soak <duration>', 'verify window back from now (default: since the current phase was entered)')
@@ -258,10 +258,10 @@ export function buildProgram(emit: Emit): Command {
           : 'back to the previous phase the same way, gate-free',
       )
       .addOption(configOption())
-      .option('--state <file>', 'cutover state file', '.mirror/state.json')
+      .option('--state <file>', 'cutover state file (default: cutover.stateFile, .mirror/state.json)')
       .addOption(new Option('--to <phase>', direction === 'advance' ? 'a later phase (skipping needs --force --reason)' : 'an earlier phase').choices(phases))
       .option('--dry-run', 'print the gate result and the diff; change nothing')
-      .option('--nginx-dir <dir>', 'where nginx includes the files from', 'mirror-nginx')
+      .option('--nginx-dir <dir>', 'where nginx includes the files from (default: cutover.nginxDir, mirror-nginx)')
       .option('--nginx <path>', 'nginx binary (default: nginx on PATH or /usr/sbin/nginx)')
       .option('--test-command <cmd>', 'test the live config after writing (default with --reload: nginx -t)')
       .option('--reload', 'reload nginx and confirm the new config is active; restore the backup if not')

@@ -12,9 +12,8 @@ import { loadTemplates } from '../render/templates.js';
 import { findNginx } from '../nginx/nginxBinary.js';
 import { durationPattern, durationToMs } from '../config/nginxValues.js';
 import { parsePhaseFlag } from './options.js';
-import { defaultRenderDir } from './render.js';
 import { buildPlan, decideAdvance, gateDescription, type CutoverPlan, type PhaseRender } from '../cutover/plan.js';
-import { defaultStatePath, readState, type Transition } from '../cutover/state.js';
+import { readState, type Transition } from '../cutover/state.js';
 import { defaultGate, type Gate, type GateContext, type GateResult } from '../cutover/gates.js';
 import { runTransition, type TransitionResult } from '../cutover/transition.js';
 import type { LiveNginx } from '../cutover/liveNginx.js';
@@ -52,7 +51,7 @@ export async function runCutoverPlan(options: CutoverPlanOptions): Promise<Cutov
       renders[phase] = { problems: error.details.slice() };
     }
   }
-  const { state, exists } = await readState(options.state ?? defaultStatePath, config.phase);
+  const { state, exists } = await readState(options.state ?? config.cutover.stateFile, config.phase);
   return { exitCode: ExitCode.ok, ...buildPlan(config, renders), current: state.phase, stateExists: exists };
 }
 
@@ -96,8 +95,8 @@ export interface CutoverStatusResult {
 /** Exit code: the next gate's verdict (0 pass, 1 fail, 4 inconclusive); 0 in the last phase or with --no-gate. */
 export async function runCutoverStatus(options: CutoverStatusOptions): Promise<CutoverStatusResult> {
   const configPath = options.config ?? defaultConfigPath;
-  const statePath = options.state ?? defaultStatePath;
   const { config } = await loadConfig(configPath);
+  const statePath = options.state ?? config.cutover.stateFile;
   const { state, exists } = await readState(statePath, config.phase);
   const base = {
     phase: state.phase,
@@ -217,10 +216,13 @@ async function moveOptions(options: CutoverMoveOptions) {
         reloadTimeoutMs,
       }
     : undefined;
+  const configPath = options.config ?? defaultConfigPath;
+  // The config names where the state and the include files live; flags override it.
+  const fromConfig = options.state === undefined || options.nginxDir === undefined ? (await loadConfig(configPath)).config.cutover : undefined;
   return {
-    configPath: options.config ?? defaultConfigPath,
-    statePath: options.state ?? defaultStatePath,
-    nginxDir: options.nginxDir ?? defaultRenderDir,
+    configPath,
+    statePath: options.state ?? fromConfig!.stateFile,
+    nginxDir: options.nginxDir ?? fromConfig!.nginxDir,
     ...(to ? { to } : {}),
     ...(options.dryRun ? { dryRun: true } : {}),
     ...(options.nginx ? { nginxPath: options.nginx } : {}),

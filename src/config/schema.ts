@@ -159,6 +159,23 @@ export const configSchema = z.strictObject({
     })
     .prefault({})
     .describe('the parity comparator: `mirror verify` and the cutover gates'),
+  cutover: z
+    .strictObject({
+      stateFile: z
+        .string()
+        .min(1)
+        .regex(/^[^\0\n]+$/, { error: 'expected a file path' })
+        .default('.mirror/state.json')
+        .describe('the cutover state: current phase and every transition (written atomically; relative to the working directory)'),
+      nginxDir: z
+        .string()
+        .min(1)
+        .regex(/^[^\0\n]+$/, { error: 'expected a directory path' })
+        .default('mirror-nginx')
+        .describe('where cutover advance/rollback write the include files nginx loads (--nginx-dir)'),
+    })
+    .prefault({})
+    .describe('`mirror cutover`: where its state lives and where it writes'),
   phase: z.enum(phases).default('off').describe('phase rendered when --phase is not given'),
 });
 

@@ -26,6 +26,7 @@ export function starterValues(preset: VendorPreset): RawConfig {
     parityLog: { path: '/var/log/nginx/mirror-parity.log', body: true },
     sqs: { queueUrl: 'https://sqs.ap-northeast-2.amazonaws.com/123456789012/kakao-at-result' },
     verify: { grace: '2m', gate: 0.999, minSample: 100 },
+    cutover: { stateFile: '.mirror/state.json', nginxDir: 'mirror-nginx' },
     phase: 'off',
   };
 }
