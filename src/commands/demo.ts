@@ -27,7 +27,6 @@ import { vendorPreset } from '../vendors/index.js';
 import { runCutoverAdvance, runCutoverRollback, type CutoverMoveResult } from './cutover.js';
 import { defaultGate, mirrorProbe, type Gate, type GateResult } from '../cutover/gates.js';
 import { runWatch, type WatchResult } from './watch.js';
-import { formatRatio } from '../verify/gate.js';
 import type { QueueMessage } from '../verify/records.js';
 
 export interface DemoOptions {
@@ -135,11 +134,9 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       errorLog: h.errorLogPath,
     };
     const probe = mirrorProbe({ count: 3, timeout: '15s', connectTo: `127.0.0.1:${sandbox.gatewayPort}`, ca: sandbox.stack.ca.caPath });
-    // Entering shadow: validate + lint + a probe; every later phase: verify over the soak window, against the archive.
-    const gate: Gate = async (ctx) =>
-      ctx.to === 'shadow'
-        ? defaultGate({ probe })(ctx)
-        : archiveGate(ctx, sandbox.stack.parityLogPath, archive);
+    // The cutover's own gates: into shadow, validate + lint + a probe; later, verify over
+    // the soak window, against the archive the watch writes (it consumes the queue).
+    const gate: Gate = defaultGate({ probe, parityLog: [sandbox.stack.parityLogPath], sqsArchive: [archive] });
 
     // verify --watch: metrics, and the archive every gate verifies against. It starts
     // once shadow is entered: before that nothing reaches SQS but the gate's probes,
@@ -310,31 +307,6 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     await sandbox.stop();
     if (!options.keep) await rm(workDir, { recursive: true, force: true });
   }
-}
-
-/** Entering a phase after shadow: verify the soak window of the phase being left, against the archive. */
-async function archiveGate(ctx: Parameters<Gate>[0], parityLog: string, archive: string): Promise<GateResult> {
-  const { runVerify } = await import('./verify.js');
-  const report = await runVerify({ config: ctx.configPath, parityLog: [parityLog], sqsArchive: [archive], ...(ctx.since ? { since: ctx.since } : {}) });
-  const c = report.counts;
-  return {
-    verdict: report.verdict,
-    figures: {
-      parity: report.parity ?? 'n/a',
-      gate: report.gate.threshold,
-      judged: report.gate.judged,
-      minSample: report.gate.minSample,
-      matched: c.matched,
-      missing: c.missing,
-      pending: c.pending,
-      bodyMismatches: c.bodyMismatches,
-      ...(report.lagMs.p95 !== null && report.lagMs.p95 !== undefined ? { lagP95Ms: report.lagMs.p95 } : {}),
-    },
-    summary:
-      report.verdict === 'pass'
-        ? `parity ${formatRatio(report.parity ?? 0)} in ${ctx.from} meets the gate ${formatRatio(report.gate.threshold)} (${report.gate.judged} judged)`
-        : `${report.gate.reasons.join('; ')} (parity ${report.parity === null ? 'n/a' : formatRatio(report.parity)} in ${ctx.from})`,
-  };
 }
 
 interface SentRecord {

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { spawn } from 'node:child_process';
 import { ExitCode, UsageError } from '../errors.js';
 import { readState, type SandboxState } from '../sandbox/sandboxState.js';
-import { waitFor } from '../sandbox/childProcess.js';
+import { isAlive as alive, waitFor } from '../sandbox/childProcess.js';
 
 export const defaultSandboxDir = '.mirror-sandbox';
 
@@ -113,15 +113,6 @@ export function formatSandboxText(result: SandboxResult): string {
   }
   for (const p of result.parts ?? []) lines.push(`  ${p.alive ? 'running' : 'STOPPED'}  ${p.name} (pid ${p.pid})`);
   return lines.join('\n');
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 async function tail(path: string): Promise<string> {

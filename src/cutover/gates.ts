@@ -34,6 +34,8 @@ export interface DefaultGateOptions {
   probe?: (ctx: GateContext) => Promise<GateResult>;
   /** Parity logs to verify (default: the config's parityLog.path). */
   parityLog?: string[];
+  /** Verify against these consume-mode archives instead of reading SQS (the demo: its watch consumes). */
+  sqsArchive?: string[];
 }
 
 /** The default gate: shadow by validate + lint + probe, later phases by verify. */
@@ -71,6 +73,7 @@ async function parityGate(ctx: GateContext, options: DefaultGateOptions): Promis
   const report = await runVerify({
     config: ctx.configPath,
     parityLog: options.parityLog ?? [ctx.config.parityLog.path],
+    ...(options.sqsArchive ? { sqsArchive: options.sqsArchive } : {}),
     ...(ctx.since ? { since: ctx.since } : {}),
   });
   const c = report.counts;

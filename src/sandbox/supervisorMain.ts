@@ -8,6 +8,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startFullSandbox } from './fullSandbox.js';
 import { writeState, type SandboxState } from './sandboxState.js';
+import { isAlive as alive } from './childProcess.js';
 import type { Phase } from '../config/phases.js';
 
 const [stateDir, phaseArg, sampleArg] = process.argv.slice(2);
@@ -66,11 +67,3 @@ const stop = async () => {
 process.on('SIGTERM', () => void stop());
 process.on('SIGINT', () => void stop());
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}

@@ -7,18 +7,10 @@ import { describe, expect, it } from 'vitest';
 import { readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
+import { isAlive as alive } from '../../src/sandbox/childProcess.js';
 
 const cli = fileURLToPath(new URL('../../src/cli.ts', import.meta.url));
 const tsx = import.meta.resolve('tsx/esm');
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Command lines of every process that mentions a path. */
 async function processesMentioning(text: string): Promise<string[]> {

@@ -11,7 +11,7 @@ import { request } from 'undici';
 import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { sandboxDown, sandboxStatus, sandboxUp } from '../../src/commands/sandbox.js';
 import { readState } from '../../src/sandbox/sandboxState.js';
-import { waitFor } from '../../src/sandbox/childProcess.js';
+import { isAlive as alive, waitFor } from '../../src/sandbox/childProcess.js';
 import { trickyCallback } from '../../src/sandbox/callbacks.js';
 import { bizppurio } from '../../src/vendors/bizppurio.js';
 
@@ -24,15 +24,6 @@ afterEach(async () => {
     await rm(dir, { recursive: true, force: true });
   }
 });
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('mirror sandbox', () => {
   it('up prints working endpoints, status reports a crashed part, down leaves no process behind', async () => {
