@@ -48,7 +48,6 @@ export async function sandboxUp(options: SandboxOptions): Promise<SandboxResult>
     detached: true,
     stdio: ['ignore', log.fd, log.fd],
   });
-  child.unref();
   await log.close();
   let exited = false;
   child.once('exit', () => {
@@ -63,6 +62,9 @@ export async function sandboxUp(options: SandboxOptions): Promise<SandboxResult>
     if (!exited && child.pid) process.kill(-child.pid, 'SIGTERM');
     throw error;
   }
+  // Only now let this command exit without it: until the state is written, the
+  // child is what keeps the event loop (and so the wait) alive.
+  child.unref();
   const state = (await readState(dir))!;
   return { exitCode: ExitCode.ok, action: 'up', dir, state, message: `sandbox up (${phase}); state in ${join(dir, 'state.json')}` };
 }

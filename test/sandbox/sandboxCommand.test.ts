@@ -13,6 +13,11 @@ import { sandboxDown, sandboxStatus, sandboxUp } from '../../src/commands/sandbo
 import { readState } from '../../src/sandbox/sandboxState.js';
 import { isAlive as alive, waitFor } from '../../src/sandbox/childProcess.js';
 import { trickyCallback } from '../../src/sandbox/callbacks.js';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+
+const cli = fileURLToPath(new URL('../../src/cli.ts', import.meta.url));
+const tsx = import.meta.resolve('tsx/esm');
 import { bizppurio } from '../../src/vendors/bizppurio.js';
 
 const dirs: string[] = [];
@@ -29,9 +34,13 @@ describe('mirror sandbox', () => {
   it('up prints working endpoints, status reports a crashed part, down leaves no process behind', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'mirror-sandbox-'));
     dirs.push(dir);
-    const up = await sandboxUp({ dir });
-    expect(up.exitCode).toBe(0);
+    // `up` as a user runs it: the CLI in its own process, which must wait for the
+    // supervisor, print the endpoints and exit, leaving the sandbox running.
+    const run = await execa(process.execPath, ['--import', tsx, cli, 'sandbox', 'up', '--dir', dir, '--json'], { reject: false, timeout: 120_000 });
+    expect(run.exitCode, run.stderr).toBe(0);
+    const up = JSON.parse(run.stdout) as Awaited<ReturnType<typeof sandboxUp>>;
     const state = up.state!;
+    expect(await readState(dir)).toEqual(state);
     expect(Object.keys(state.endpoints)).toEqual(
       expect.arrayContaining(['callback', 'origin', 'gateway', 'dns', 'sqsEndpoint', 'queueUrl', 'parityLog', 'caCertificate']),
     );
