@@ -4,7 +4,8 @@
  * directory, watches the parts (a crash is written there, not hidden), and on
  * SIGTERM stops everything it started and removes the state file.
  */
-import { rm } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
+import { stringify } from 'yaml';
 import { join } from 'node:path';
 import { startFullSandbox } from './fullSandbox.js';
 import { writeState, type SandboxState } from './sandboxState.js';
@@ -17,6 +18,9 @@ const phase = (phaseArg ?? 'shadow') as Extract<Phase, 'shadow' | 'shadow-domain
 
 const sandbox = await startFullSandbox({ phase, sample: Number(sampleArg ?? 100), gatewayLogPath: join(stateDir, 'gateway.log') });
 const { stack } = sandbox;
+// A config for the other commands (probe, verify, cutover): the sandbox's own, SQS pointed at fauxqs.
+const configPath = join(stateDir, 'mirror.yaml');
+await writeFile(configPath, stringify(sandbox.configTree()), { mode: 0o600 });
 const state: SandboxState = {
   status: 'running',
   supervisorPid: process.pid,
@@ -34,6 +38,7 @@ const state: SandboxState = {
     nginxErrorLog: stack.harness.errorLogPath,
     gatewayLog: join(stateDir, 'gateway.log'),
     caCertificate: stack.ca.caPath,
+    config: configPath,
   },
   parts: [
     { name: 'supervisor (gateway stand-in, origin)', pid: process.pid },

@@ -42,7 +42,7 @@ describe('mirror sandbox', () => {
     const state = up.state!;
     expect(await readState(dir)).toEqual(state);
     expect(Object.keys(state.endpoints)).toEqual(
-      expect.arrayContaining(['callback', 'origin', 'gateway', 'dns', 'sqsEndpoint', 'queueUrl', 'parityLog', 'caCertificate']),
+      expect.arrayContaining(['callback', 'origin', 'gateway', 'dns', 'sqsEndpoint', 'queueUrl', 'parityLog', 'caCertificate', 'config']),
     );
     for (const part of state.parts) expect(alive(part.pid), `${part.name} runs`).toBe(true);
     expect((await stat(join(dir, 'state.json'))).mode & 0o077).toBe(0);
@@ -67,6 +67,15 @@ describe('mirror sandbox', () => {
     } finally {
       sqs.destroy();
     }
+
+    // The other commands work against it with the config it wrote: a probe through the CLI.
+    const probe = await execa(
+      process.execPath,
+      ['--import', tsx, cli, 'probe', '-c', state.endpoints.config!, '--connect-to', new URL(state.endpoints.gatewayLocal!).host, '--ca', state.endpoints.caCertificate!, '--count', '2', '--timeout', '20s', '--json'],
+      { reject: false, timeout: 60_000, env: { AWS_ACCESS_KEY_ID: 'sandbox', AWS_SECRET_ACCESS_KEY: 'sandbox' } },
+    );
+    expect(probe.exitCode, probe.stderr).toBe(0);
+    expect(JSON.parse(probe.stdout)).toMatchObject({ verdict: 'arrived', sent: 2, arrived: 2 });
 
     expect((await sandboxStatus({ dir })).exitCode).toBe(0);
     // A part dies: status says which, with exit 1.
