@@ -4,9 +4,18 @@
  * order; `advance(now)` judges what is older than the grace period; `report()`
  * returns plain data. No file, no AWS, no metrics: adapters feed it.
  *
- * Memory is bounded by what is still undecided: a judged callback leaves only its
- * key behind, and only for `dedupeWindowMs`, to recognise late duplicates.
+ * Memory is bounded by what is still undecided: a judged callback or message
+ * leaves only its key behind, and only for `dedupeWindowMs` after it was judged
+ * (in data time: the `now` given to `advance`), to recognise late duplicates.
+ *
+ * Judging as time passes gives the same judgement as reading every callback, then
+ * every message, and judging once at the end, unless an item arrives after its
+ * counterpart was already judged. With `orderCheck` the ledger notices every such
+ * arrival (`orderConflicts`), so a reader that streams inputs can fall back to
+ * the all-at-once order instead of reporting a different judgement. See
+ * docs/benchmarks.md ("Reading in time order") for the argument.
  */
+import { KeyFingerprints } from './keyFingerprints.js';
 import { keyFunctions, type KeyFunctions, type MatchMode } from './matchKey.js';
 import { probeAttribute, type CallbackRecord, type QueueMessage } from './records.js';
 
@@ -19,7 +28,20 @@ export interface LedgerOptions {
   until?: number;
   /** Cap on listed ids (missing, unexpected, mismatches); counts are never capped. */
   listLimit?: number;
+  /**
+   * Count arrivals that judging as time passes may have judged differently from
+   * the all-at-once order (`orderConflicts`). Costs a 64-bit fingerprint (16 bytes
+   * at most) per key judged missing or forgotten, for the ledger's lifetime: for
+   * one-shot runs, not for `--watch`.
+   */
+  orderCheck?: boolean;
 }
+
+/** Why an arrival may have been judged differently from the all-at-once order. */
+export type OrderConflict =
+  | 'callback-repeated' // a second callback with a key already seen: its pairing depends on file order
+  | 'callback-after-judged' // a callback whose key was already matched, judged unexpected, missing or forgotten
+  | 'message-after-missing'; // a message whose callback was already judged missing, or whose key was forgotten
 
 export interface MissingCallback {
   requestId: string;
@@ -86,6 +108,11 @@ export class ParityLedger {
   private readonly pending = new Map<string, Pending[]>();
   private readonly orphanMessages = new Map<string, QueueMessage[]>();
   private readonly judgedKeys = new Map<string, number>();
+  /** orderCheck only: keys judged missing, and keys forgotten from judgedKeys. */
+  private readonly letGo: KeyFingerprints | undefined;
+  private orphanCount = 0;
+  private conflicts = 0;
+  private firstConflict: OrderConflict | undefined;
   private readonly counts: ParityCounts = {
     callbacks: 0, matched: 0, missing: 0, pending: 0, unexpected: 0, duplicates: 0, bodyMismatches: 0,
     nginxRejected: 0, notMirrored: 0, unjoinable: 0, probes: 0, outOfWindow: 0,
@@ -99,6 +126,13 @@ export class ParityLedger {
   private rng = 0x2545f491;
   /** Listeners for the metrics adapter; the ledger itself knows nothing of metrics. */
   onMatched?: (lagMs: number) => void;
+  /**
+   * Every callback judged missing, in the order judged (by `advance`). The report
+   * lists only the first `listLimit`; a long watch keeps the recent ones from here.
+   */
+  onMissing?: (missing: MissingCallback) => void;
+  /** Every match whose bodies differ, with both sides, so a reporter can show the bodies of those it lists. */
+  onBodyMismatch?: (record: CallbackRecord, message: QueueMessage) => void;
 
   constructor(options: LedgerOptions) {
     this.keys = keyFunctions(options.match);
@@ -107,6 +141,27 @@ export class ParityLedger {
       dedupeWindowMs: options.dedupeWindowMs ?? Math.max(options.graceMs * 10, 600_000),
       listLimit: options.listLimit ?? 1000,
     };
+    this.letGo = options.orderCheck ? new KeyFingerprints() : undefined;
+  }
+
+  /** Arrivals that may have been judged differently from the all-at-once order (orderCheck only; else 0). */
+  get orderConflicts(): number {
+    return this.conflicts;
+  }
+
+  /** The kind of the first such arrival, to say why a reader fell back. */
+  get firstOrderConflict(): OrderConflict | undefined {
+    return this.firstConflict;
+  }
+
+  /** Keys kept after judging: in the dedupe window, plus (orderCheck) fingerprints of those let go. */
+  get rememberedKeys(): { recent: number; fingerprints: number } {
+    return { recent: this.judgedKeys.size, fingerprints: this.letGo?.size ?? 0 };
+  }
+
+  private conflict(kind: OrderConflict): void {
+    this.conflicts++;
+    this.firstConflict ??= kind;
   }
 
   addCallback(record: CallbackRecord): void {
@@ -129,14 +184,21 @@ export class ParityLedger {
       return;
     }
     this.counts.callbacks++;
+    const list = this.pending.get(key);
+    if (this.letGo) {
+      // All at once, every callback comes before every message: a callback whose
+      // key was already judged, or a second one, may have been paired otherwise.
+      if (list) this.conflict('callback-repeated');
+      else if (this.judgedKeys.has(key) || this.letGo.has(key)) this.conflict('callback-after-judged');
+    }
     const waiting = this.orphanMessages.get(key);
     const message = waiting?.shift();
     if (message) {
+      this.orphanCount--;
       if (waiting!.length === 0) this.orphanMessages.delete(key);
       this.match(record, key, message);
       return;
     }
-    const list = this.pending.get(key);
     if (list) list.push({ record, key });
     else this.pending.set(key, [{ record, key }]);
     this.counts.pending++;
@@ -170,7 +232,11 @@ export class ParityLedger {
       this.counts.duplicates++;
       return;
     }
+    // Its callback was judged missing (all at once, this message would have matched
+    // it), or its key was forgotten (it may be a late copy of a matched one).
+    if (this.letGo?.has(key)) this.conflict('message-after-missing');
     this.orphanMessages.set(key, [message]);
+    this.orphanCount++;
   }
 
   /**
@@ -185,27 +251,35 @@ export class ParityLedger {
         const { record } = list.shift()!;
         this.counts.pending--;
         this.counts.missing++;
-        if (this.missingList.length < this.options.listLimit) {
-          this.missingList.push({ requestId: record.requestId, timeMs: record.timeMs, source: record.source });
-        }
+        this.letGo?.add(key);
+        const missing: MissingCallback = { requestId: record.requestId, timeMs: record.timeMs, source: record.source };
+        if (this.missingList.length < this.options.listLimit) this.missingList.push(missing);
+        this.onMissing?.(missing);
       }
       if (list.length === 0) this.pending.delete(key);
     }
     for (const [key, list] of this.orphanMessages) {
-      while (list.length > 0 && list[0]!.sentTimestampMs < cutoff) this.recordUnexpected(list.shift()!);
+      while (list.length > 0 && list[0]!.sentTimestampMs < cutoff) {
+        const message = list.shift()!;
+        this.orphanCount--;
+        this.recordUnexpected(message);
+        // Later copies are duplicates, as they are when everything is judged at once.
+        this.judgedKeys.set(key, message.sentTimestampMs);
+      }
       if (list.length === 0) this.orphanMessages.delete(key);
     }
     const forgetBefore = nowMs - this.options.dedupeWindowMs;
     for (const [key, judgedAt] of this.judgedKeys) {
-      if (judgedAt < forgetBefore) this.judgedKeys.delete(key);
+      if (judgedAt < forgetBefore) {
+        this.judgedKeys.delete(key);
+        this.letGo?.add(key);
+      }
     }
   }
 
   /** Undecided items held in memory: what bounds the ledger's size. */
   get undecided(): number {
-    let orphans = 0;
-    for (const list of this.orphanMessages.values()) orphans += list.length;
-    return this.counts.pending + orphans;
+    return this.counts.pending + this.orphanCount;
   }
 
   judgement(): ParityJudgement {
@@ -228,6 +302,7 @@ export class ParityLedger {
     this.onMatched?.(lag);
     if (record.body !== undefined && record.body !== message.body) {
       this.counts.bodyMismatches++;
+      this.onBodyMismatch?.(record, message);
       if (this.mismatchList.length < this.options.listLimit) {
         const a = Buffer.from(record.body, 'utf8');
         const b = Buffer.from(message.body, 'utf8');
