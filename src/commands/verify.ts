@@ -6,9 +6,6 @@
  * unexpected messages, delivery lag. No body is printed unless `--show-bodies`,
  * and the vendor's personal fields stay masked unless `--no-redact`.
  */
-import { createReadStream } from 'node:fs';
-import { createInterface } from 'node:readline';
-import { readFile } from 'node:fs/promises';
 import { ExitCode, UsageError } from '../errors.js';
 import { loadConfig } from '../config/load.js';
 import type { MirrorConfig } from '../config/validate.js';
@@ -17,7 +14,8 @@ import { vendorPreset } from '../vendors/index.js';
 import { ParityLedger, type ParityJudgement } from '../verify/parityLedger.js';
 import { applyGate, formatRatio, type GateResult } from '../verify/gate.js';
 import { parseMatchMode, type MatchMode } from '../verify/matchKey.js';
-import { readParityLogs, type ParityLogRead } from '../verify/parityLogSource.js';
+import { readParityLogs, resolveParityLogs, type ParityLogRead } from '../verify/parityLogSource.js';
+import { readOffline, type OfflineReading } from '../verify/offlineRead.js';
 import { readQueue, type SqsRead } from '../verify/sqsSource.js';
 import type { CallbackRecord, QueueMessage } from '../verify/records.js';
 import { expandGlob } from '../fs/glob.js';
@@ -51,7 +49,7 @@ export interface VerifyResult {
   mismatches: (ParityJudgement['mismatches'][number] & { callbackBody?: string; messageBody?: string })[];
   unexpected: ParityJudgement['unexpected'];
   parityLogs: ParityLogRead;
-  sqs: (SqsRead & { note: string }) | { archives: string[]; messages: number; unreadable: { file: string; line: number }[] };
+  sqs: (SqsRead & { note: string }) | { archives: string[]; messages: number; unreadable: { file: string; line: number }[]; reading: OfflineReading };
   window: { since?: string; until?: string; graceMs: number };
   match: MatchMode;
 }
@@ -62,26 +60,38 @@ export async function runVerify(options: VerifyOptions): Promise<VerifyResult> {
   const now = options.now ?? Date.now();
   const { match, graceMs, since, until, gate, minSample, mode } = verifySettings(options, config, now);
 
-  const ledger = new ParityLedger({ match, graceMs, ...(since !== undefined ? { since } : {}), ...(until !== undefined ? { until } : {}) });
+  const ledgerOptions = { match, graceMs, ...(since !== undefined ? { since } : {}), ...(until !== undefined ? { until } : {}) };
+  // Bodies only of the mismatches the report lists (the ledger lists the first ones).
+  const listLimit = 1000;
   const bodies = options.showBodies ? new Map<string, string>() : undefined;
   const messageBodies = options.showBodies ? new Map<string, string>() : undefined;
-  const parityLogs = await readParityLogs(options.parityLog, (record: CallbackRecord) => {
-    if (bodies && record.body !== undefined) bodies.set(record.requestId, record.body);
-    ledger.addCallback(record);
-  });
-  const addMessage = (message: QueueMessage) => {
-    messageBodies?.set(message.messageId, message.body);
-    ledger.addMessage(message);
+  const keepBodies = (ledger: ParityLedger) => {
+    bodies?.clear();
+    messageBodies?.clear();
+    let listed = 0;
+    if (bodies && messageBodies) {
+      ledger.onBodyMismatch = (record, message) => {
+        if (listed++ >= listLimit) return;
+        bodies.set(record.requestId, record.body ?? '');
+        messageBodies.set(message.messageId, message.body);
+      };
+    }
   };
+  let ledger: ParityLedger;
+  let parityLogs: ParityLogRead;
+  let missing: ParityJudgement['missing'] | undefined;
   let sqs: VerifyResult['sqs'];
   if (options.sqsArchive && options.sqsArchive.length > 0) {
     const archives: string[] = [];
-    let messages = 0;
     for (const pattern of options.sqsArchive) archives.push(...(await expandGlob(pattern)));
-    const unreadable: { file: string; line: number }[] = [];
-    for (const file of archives) messages += await readArchive(file, addMessage, unreadable);
-    sqs = { archives, messages, unreadable };
+    const offline = await readOffline({ files: await resolveParityLogs(options.parityLog), archives, ledger: { ...ledgerOptions, listLimit }, now, prepare: keepBodies });
+    ({ ledger, parityLogs, missing } = offline);
+    sqs = { archives, messages: offline.archive.messages, unreadable: offline.archive.unreadable, reading: offline.reading };
   } else {
+    // The queue is in no time order: every parity log first, then every message, judged once.
+    ledger = new ParityLedger({ ...ledgerOptions, listLimit });
+    keepBodies(ledger);
+    parityLogs = await readParityLogs(options.parityLog, (record: CallbackRecord) => ledger.addCallback(record));
     const read = await readQueue(
       {
         queueUrl: config.sqs.queueUrl,
@@ -91,7 +101,7 @@ export async function runVerify(options: VerifyOptions): Promise<VerifyResult> {
         ...(options.archive ? { archive: options.archive } : {}),
         ...(options.receivers ? { receivers: options.receivers } : {}),
       },
-      addMessage,
+      (message: QueueMessage) => ledger.addMessage(message),
     );
     sqs = {
       ...read,
@@ -103,6 +113,7 @@ export async function runVerify(options: VerifyOptions): Promise<VerifyResult> {
   }
   ledger.advance(now);
   const judgement = ledger.judgement();
+  if (missing) judgement.missing = missing;
   const gateResult = applyGate(judgement, { threshold: gate, minSample });
   const redact = options.redact !== false;
   const personal = vendorPreset(config.vendor).personalFields;
@@ -162,39 +173,6 @@ export function parseTime(text: string, now: number, flag: string): number {
   return t;
 }
 
-/**
- * Streams one archive line by line (archives outgrow any one string). A line that
- * is not a whole archived message, such as the fragment a killed consume run leaves,
- * is counted with its place, never fatal: every whole line around it still counts.
- */
-async function readArchive(file: string, onMessage: (m: QueueMessage) => void, unreadable: { file: string; line: number }[]): Promise<number> {
-  const stream = createReadStream(file, { encoding: 'utf8' });
-  const opened = new Promise<void>((resolve, reject) => {
-    stream.once('open', () => resolve());
-    stream.once('error', (error: NodeJS.ErrnoException) => reject(new UsageError(`cannot read SQS archive ${file}: ${error.code ?? error.message}`)));
-  });
-  await opened;
-  let count = 0;
-  let lineNumber = 0;
-  for await (const line of createInterface({ input: stream, crlfDelay: Infinity })) {
-    lineNumber++;
-    if (line.trim() === '') continue;
-    let m: QueueMessage | undefined;
-    try {
-      m = JSON.parse(line) as QueueMessage;
-    } catch {
-      m = undefined;
-    }
-    if (!m || typeof m !== 'object' || typeof m.body !== 'string') {
-      unreadable.push({ file, line: lineNumber });
-      continue;
-    }
-    onMessage(m);
-    count++;
-  }
-  return count;
-}
-
 /** Masks the vendor's personal fields in a JSON body (`01012345678` -> `010*****678`). */
 export function mask(body: string, fields: readonly string[], redact: boolean): string {
   if (!redact) return body;
@@ -224,7 +202,7 @@ export function formatVerifyText(r: VerifyResult): string {
     `  callbacks ${c.callbacks}  matched ${c.matched}  missing ${c.missing}  pending ${c.pending}  unexpected ${c.unexpected}  duplicates ${c.duplicates}  body mismatches ${c.bodyMismatches}`,
     `  nginx-rejected ${c.nginxRejected}  not mirrored ${c.notMirrored}  unjoinable ${c.unjoinable}  unparseable lines ${c.unparseable}  out of window ${c.outOfWindow}`,
     `  delivery lag ms: p50 ${r.lagMs.p50 ?? '-'}  p95 ${r.lagMs.p95 ?? '-'}  p99 ${r.lagMs.p99 ?? '-'}  max ${r.lagMs.max ?? '-'}`,
-    `  sqs: ${'note' in r.sqs ? r.sqs.note : `${r.sqs.messages} messages from ${r.sqs.archives.length} archive(s)${r.sqs.unreadable.length ? `; ${r.sqs.unreadable.length} unreadable line(s), first ${r.sqs.unreadable[0]!.file}:${r.sqs.unreadable[0]!.line} (a fragment a killed consume run left?)` : ''}`}`,
+    `  sqs: ${'note' in r.sqs ? r.sqs.note : `${r.sqs.messages} messages from ${r.sqs.archives.length} archive(s)${r.sqs.reading.order === 'time' ? '' : ` read after every parity log (${r.sqs.reading.fallback})`}${r.sqs.unreadable.length ? `; ${r.sqs.unreadable.length} unreadable line(s), first ${r.sqs.unreadable[0]!.file}:${r.sqs.unreadable[0]!.line} (a fragment a killed consume run left?)` : ''}`}`,
   ];
   for (const m of r.missing.slice(0, 20)) lines.push(`  missing ${m.requestId} at ${new Date(m.timeMs).toISOString()} (${m.source.file}:${m.source.line})`);
   for (const m of r.mismatches.slice(0, 20)) {

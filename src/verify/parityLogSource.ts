@@ -9,6 +9,7 @@ import { createGunzip } from 'node:zlib';
 import type { Readable } from 'node:stream';
 import { UsageError } from '../errors.js';
 import { expandGlob, hasGlob } from '../fs/glob.js';
+import { LineBatches } from './lineBatches.js';
 import { parseParityLogLine } from './parityLogLine.js';
 import type { CallbackRecord } from './records.js';
 
@@ -33,6 +34,18 @@ export async function readParityLogs(
   onRecord: (record: CallbackRecord) => void,
   options: { stdin?: Readable; listLimit?: number } = {},
 ): Promise<ParityLogRead> {
+  const files = await resolveParityLogs(patterns);
+  const logs: ParityLogBatches[] = [];
+  for (const file of files) {
+    const log = await openParityLog(file, options);
+    logs.push(log);
+    for (let batch = await log.next(); batch; batch = await log.next()) for (const record of batch) onRecord(record);
+  }
+  return parityLogRead(files, logs, options.listLimit);
+}
+
+/** The files a list of `--parity-log` patterns names, in order (`-` for stdin stays `-`). */
+export async function resolveParityLogs(patterns: readonly string[]): Promise<string[]> {
   const files: string[] = [];
   for (const pattern of patterns) {
     if (pattern === '-') {
@@ -43,25 +56,81 @@ export async function readParityLogs(
     if (hasGlob(pattern) && matched.length === 0) throw new UsageError(`--parity-log ${pattern} matches no file; expected a parity log path or glob`);
     files.push(...matched);
   }
-  const result: ParityLogRead = { files, records: 0, unparseable: 0, unparseableList: [], incompleteTail: [] };
-  for (const file of files) {
-    const input = file === '-' ? (options.stdin ?? process.stdin) : await openLog(file);
-    await readLines(input, file, (text, line, complete) => {
-      if (!complete) {
-        result.incompleteTail.push(file);
-        return;
-      }
-      if (text.trim() === '') return;
-      const parsed = parseParityLogLine(text, { file, line });
-      if (parsed.ok) {
-        result.records++;
-        onRecord(parsed.record);
-      } else {
-        result.unparseable++;
-        if (result.unparseableList.length < (options.listLimit ?? 100)) result.unparseableList.push({ file, line, reason: parsed.reason });
-      }
-    });
+  return files;
+}
+
+/** Opens one parity log (`-` is stdin) for reading in batches; a file that cannot be opened is a UsageError. */
+export async function openParityLog(file: string, options: { stdin?: Readable; listLimit?: number } = {}): Promise<ParityLogBatches> {
+  const input = file === '-' ? (options.stdin ?? process.stdin) : await openLog(file);
+  return new ParityLogBatches(file, input, options.listLimit ?? 100);
+}
+
+/**
+ * One parity log's callbacks, a chunk's worth at a time and in file order, with
+ * its own tally of records and unparseable lines. Its `timeMs` is what the
+ * offline comparator merges several hosts' logs by.
+ */
+export class ParityLogBatches {
+  records = 0;
+  unparseable = 0;
+  readonly unparseableList: UnparseableLine[] = [];
+  incompleteTail = false;
+  private readonly lines: LineBatches;
+
+  constructor(
+    readonly file: string,
+    input: Readable,
+    private readonly listLimit: number,
+  ) {
+    this.lines = new LineBatches(input);
   }
+
+  /** The next callbacks in file order (possibly none, when a chunk held only bad lines); undefined at the end. */
+  async next(): Promise<CallbackRecord[] | undefined> {
+    let lines: string[] | undefined;
+    try {
+      lines = await this.lines.next();
+    } catch (error) {
+      throw new UsageError(`cannot read parity log ${this.file}: ${(error as Error).message}`);
+    }
+    if (!lines) {
+      // A last line with no newline is being written right now: left for later.
+      if (this.lines.tail.length > 0) this.incompleteTail = true;
+      return undefined;
+    }
+    const records: CallbackRecord[] = [];
+    let line = this.lines.lineNumber;
+    for (const text of lines) {
+      line++;
+      if (text.trim() === '') continue;
+      const parsed = parseParityLogLine(text, { file: this.file, line });
+      if (parsed.ok) {
+        this.records++;
+        records.push(parsed.record);
+      } else {
+        this.unparseable++;
+        if (this.unparseableList.length < this.listLimit) this.unparseableList.push({ file: this.file, line, reason: parsed.reason });
+      }
+    }
+    this.lines.lineNumber = line;
+    return records;
+  }
+
+  async close(): Promise<void> {
+    await this.lines.close();
+  }
+}
+
+/** The tally of several logs, as if read one after the other in the order given. */
+export function parityLogRead(files: string[], logs: readonly ParityLogBatches[], listLimit = 100): ParityLogRead {
+  const result: ParityLogRead = { files, records: 0, unparseable: 0, unparseableList: [], incompleteTail: [] };
+  for (const log of logs) {
+    result.records += log.records;
+    result.unparseable += log.unparseable;
+    result.unparseableList.push(...log.unparseableList);
+    if (log.incompleteTail) result.incompleteTail.push(log.file);
+  }
+  result.unparseableList.splice(listLimit);
   return result;
 }
 
@@ -75,25 +144,3 @@ async function openLog(file: string): Promise<Readable> {
   });
   return file.endsWith('.gz') ? stream.pipe(createGunzip()) : stream;
 }
-
-/** Calls `onLine` per line; the last one is `complete: false` when the input did not end in a newline. */
-async function readLines(input: Readable, file: string, onLine: (text: string, line: number, complete: boolean) => void): Promise<void> {
-  let pending = '';
-  let line = 0;
-  // Decode as a stream, so a character split across two chunks stays whole.
-  input.setEncoding('utf8');
-  try {
-    for await (const chunk of input) {
-      pending += chunk as string;
-      let newline: number;
-      while ((newline = pending.indexOf('\n')) !== -1) {
-        onLine(pending.slice(0, newline).replace(/\r$/, ''), ++line, true);
-        pending = pending.slice(newline + 1);
-      }
-    }
-  } catch (error) {
-    throw new UsageError(`cannot read parity log ${file}: ${(error as Error).message}`);
-  }
-  if (pending.length > 0) onLine(pending, ++line, false);
-}
-
