@@ -115,7 +115,7 @@ export async function reloadAndConfirm(live: LiveNginx): Promise<ReloadOutcome> 
         ms: Date.now() - started,
       };
     }
-    await new Promise((resolve) => setTimeout(resolve, wait).unref());
+    await new Promise((resolve) => setTimeout(resolve, wait));
   }
 }
 

@@ -20,7 +20,7 @@ export async function waitFor(condition: () => Promise<boolean> | boolean, optio
     if (exited !== undefined) throw new Error(`${options.what}: the process ${exited}`);
     if (await condition()) return;
     if (Date.now() > deadline) throw new Error(`${options.what}: not ready after ${options.timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, wait).unref());
+    await new Promise((resolve) => setTimeout(resolve, wait));
   }
 }
 
