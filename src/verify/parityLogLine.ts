@@ -22,11 +22,15 @@ export function parseParityLogLine(line: string, source: { file: string; line: n
   if (!Number.isFinite(msec) || msec <= 0) return { ok: false, reason: 'no msec timestamp' };
   const status = typeof fields.status === 'number' ? fields.status : Number(fields.status);
   if (!Number.isInteger(status)) return { ok: false, reason: 'no status' };
+  // $msec is when nginx logged the request, after the mirror (and SQS) had it: the
+  // callback arrived $request_time earlier. Lines without it (older renders) use $msec.
+  const requestTime = typeof fields.request_time === 'number' ? fields.request_time : Number(fields.request_time);
+  const receivedMs = Number.isFinite(requestTime) && requestTime >= 0 ? (msec - requestTime) * 1000 : msec * 1000;
   return {
     ok: true,
     record: {
       requestId,
-      timeMs: Math.round(msec * 1000),
+      timeMs: Math.round(receivedMs),
       method: stringField(fields.method),
       uri: stringField(fields.uri),
       status,

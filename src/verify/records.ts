@@ -3,7 +3,7 @@
 /** One parity-log line, parsed (see README, "The parity log"). */
 export interface CallbackRecord {
   requestId: string;
-  /** Epoch milliseconds (`msec`). */
+  /** When nginx received the callback, epoch milliseconds (`msec` - `request_time`). */
   timeMs: number;
   method: string;
   uri: string;
