@@ -6,7 +6,7 @@
  * What is judged when: after every run of items the ledger advances to the
  * watermark, the oldest of the sources' frontiers (the newest `timeMs` or
  * `sentTimestampMs` each unfinished source has handed out) minus a margin of
- * max(grace, 1 min). A callback is judged missing once it is older than the
+ * max(grace, 5 min) (`orderMarginMs`). A callback is judged missing once it is older than the
  * watermark minus the grace period, so its message may come up to
  * grace + margin after it in the other source's order before anything is
  * judged too early.
@@ -62,6 +62,16 @@ export interface OfflineReadOptions {
   judgeEvery?: number;
 }
 
+/**
+ * How far out of time order the sources may be before a judgement could come too
+ * early: a message may follow its callback's time by up to grace + this margin in
+ * the archive's order (SQS gives no order; consume runs write in receive order).
+ * Memory holds about grace + margin of callbacks and messages.
+ */
+export function orderMarginMs(graceMs: number): number {
+  return Math.max(graceMs, 300_000);
+}
+
 export async function readOffline(options: OfflineReadOptions): Promise<OfflineRead> {
   if (options.files.includes('-')) return readAllAtOnce(options, 'stdin (-) cannot be read twice');
   const timeOrdered = await readInTimeOrder(options);
@@ -89,7 +99,7 @@ async function readInTimeOrder(options: OfflineReadOptions): Promise<OfflineRead
       ...logs.map((log) => ({ next: () => log.next(), timeOf: (r: CallbackRecord) => r.timeMs, deliver: (r: CallbackRecord) => ledger.addCallback(r) })),
       { next: () => archive.next(), timeOf: (m: QueueMessage) => m.sentTimestampMs, deliver: (m: QueueMessage) => ledger.addMessage(m) },
     ] as TimedSource<never>[];
-    const marginMs = Math.max(options.ledger.graceMs, 60_000);
+    const marginMs = orderMarginMs(options.ledger.graceMs);
     const judgeEvery = options.judgeEvery ?? 4096;
     let sinceJudged = 0;
     const step = 512;
