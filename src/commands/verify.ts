@@ -16,7 +16,7 @@ import { applyGate, formatRatio, type GateResult } from '../verify/gate.js';
 import { parseMatchMode, type MatchMode } from '../verify/matchKey.js';
 import { readParityLogs, resolveParityLogs, type ParityLogRead } from '../verify/parityLogSource.js';
 import { readOffline, type OfflineReading } from '../verify/offlineRead.js';
-import { readQueue, type SqsRead } from '../verify/sqsSource.js';
+import type { SqsRead } from '../verify/sqsSource.js';
 import type { CallbackRecord, QueueMessage } from '../verify/records.js';
 import { expandGlob } from '../fs/glob.js';
 
@@ -89,6 +89,8 @@ export async function runVerify(options: VerifyOptions): Promise<VerifyResult> {
     sqs = { archives, messages: offline.archive.messages, unreadable: offline.archive.unreadable, reading: offline.reading };
   } else {
     // The queue is in no time order: every parity log first, then every message, judged once.
+    // The AWS SDK is loaded only here: an offline run does not need it.
+    const { readQueue } = await import('../verify/sqsSource.js');
     ledger = new ParityLedger({ ...ledgerOptions, listLimit });
     keepBodies(ledger);
     parityLogs = await readParityLogs(options.parityLog, (record: CallbackRecord) => ledger.addCallback(record));
