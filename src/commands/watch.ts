@@ -14,7 +14,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { readState as readCutoverState } from '../cutover/state.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { loadConfig } from '../config/load.js';
-import { ParityLedger, type ParityCounts, type ParityJudgement } from '../verify/parityLedger.js';
+import { ParityLedger, type MissingCallback, type ParityCounts, type ParityJudgement } from '../verify/parityLedger.js';
 import { applyGate, formatRatio } from '../verify/gate.js';
 import { parseParityLogLine } from '../verify/parityLogLine.js';
 import { LogFollower } from '../verify/logFollower.js';
@@ -127,7 +127,8 @@ export async function runWatch(options: WatchOptions): Promise<WatchResult> {
 
     const print = options.print ?? ((text: string, redraw: boolean) => process.stderr.write(redraw ? `\x1b[H\x1b[2J${text}\n` : `${text}\n`));
     const terminal = options.terminal ?? Boolean(process.stderr.isTTY);
-    let missingShown = 0;
+    const recent = new RecentMissing();
+    ledger.onMissing = (m) => recent.add(m);
     let phase = config.phase;
     for (;;) {
       const now = Date.now();
@@ -139,8 +140,7 @@ export async function runWatch(options: WatchOptions): Promise<WatchResult> {
       const judgement = ledger.judgement();
       metrics.update(judgement.counts, ledger.undecided, now);
       ticks++;
-      const view = terminal ? liveView(judgement, unparseable, ledger.undecided) : logLine(judgement, missingShown, now);
-      missingShown = judgement.counts.missing;
+      const view = terminal ? liveView(judgement, unparseable, ledger.undecided, recent.lastOnes()) : logLine(judgement, recent.takeFresh(), now);
       print(view, terminal);
       if (stop.signal.aborted) break;
       await abortableDelay(options.intervalMs ?? 1000, stop.signal);
@@ -170,32 +170,53 @@ export async function runWatch(options: WatchOptions): Promise<WatchResult> {
   };
 }
 
-/** The terminal view, redrawn in place: counts, parity, lag, the last missing ids. */
-export function liveView(j: ParityJudgement, unparseable: number, undecided: number): string {
+/** The terminal view, redrawn in place: counts, parity, lag, the most recent missing ids. */
+export function liveView(j: ParityJudgement, unparseable: number, undecided: number, lastMissing: readonly MissingCallback[]): string {
   const c = j.counts;
-  const lastMissing = j.missing.slice(-5).map((m) => `${m.requestId} (${new Date(m.timeMs).toISOString()})`);
-  // The ledger lists the first missing ids up to its list limit; past it, say so rather than show stale ids as the last.
-  const unlisted = c.missing - j.missing.length;
+  const last = lastMissing.map((m) => `${m.requestId} (${new Date(m.timeMs).toISOString()})`);
   return [
     `mirror verify --watch    parity ${j.parity === null ? 'n/a' : formatRatio(j.parity)}`,
     `  callbacks ${c.callbacks}  matched ${c.matched}  missing ${c.missing}  pending ${c.pending}  undecided ${undecided}`,
     `  unexpected ${c.unexpected}  duplicates ${c.duplicates}  body mismatches ${c.bodyMismatches}  nginx-rejected ${c.nginxRejected}  unparseable ${unparseable}`,
     `  delivery lag ms: p50 ${j.lagMs.p50 ?? '-'}  p95 ${j.lagMs.p95 ?? '-'}  p99 ${j.lagMs.p99 ?? '-'}  max ${j.lagMs.max ?? '-'}`,
-    `  last missing: ${lastMissing.length > 0 ? lastMissing.join(', ') : 'none'}${unlisted > 0 ? ` (${unlisted} later ones not listed)` : ''}`,
+    `  last missing: ${last.length > 0 ? last.join(', ') : 'none'}`,
   ].join('\n');
 }
 
 /** Without a terminal: one line per interval, naming the callbacks that became missing since the last one. */
-export function logLine(j: ParityJudgement, missingBefore: number, now: number): string {
+export function logLine(j: ParityJudgement, fresh: { ids: readonly string[]; more: number }, now: number): string {
   const c = j.counts;
   const line = `${new Date(now).toISOString()} parity ${j.parity === null ? 'n/a' : formatRatio(j.parity)} callbacks ${c.callbacks} matched ${c.matched} missing ${c.missing} pending ${c.pending} unexpected ${c.unexpected} duplicates ${c.duplicates} mismatches ${c.bodyMismatches} lag_p50_ms ${j.lagMs.p50 ?? '-'} lag_p99_ms ${j.lagMs.p99 ?? '-'}`;
-  // The ledger lists the first missing ids (up to its list limit); name those that are new.
-  const fresh = j.missing.slice(missingBefore).map((m) => m.requestId);
-  const unlisted = c.missing - missingBefore - fresh.length;
-  if (fresh.length === 0 && unlisted <= 0) return line;
-  const shown = fresh.slice(0, 10);
-  const more = fresh.length - shown.length + Math.max(unlisted, 0);
-  return `${line} new_missing ${shown.length > 0 ? shown.join(',') : '-'}${more > 0 ? ` (+${more} more)` : ''}`;
+  if (fresh.ids.length === 0 && fresh.more === 0) return line;
+  return `${line} new_missing ${fresh.ids.length > 0 ? fresh.ids.join(',') : '-'}${fresh.more > 0 ? ` (+${fresh.more} more)` : ''}`;
+}
+
+/**
+ * The missing callbacks the views name, fed by the ledger's onMissing: the last
+ * few for the terminal, and those new since the last log line (at most 10 named,
+ * the rest counted). Bounded, however long the watch runs.
+ */
+export class RecentMissing {
+  private readonly last: MissingCallback[] = [];
+  private fresh: string[] = [];
+  private freshMore = 0;
+  constructor(private readonly keep = 5, private readonly name = 10) {}
+  add(m: MissingCallback): void {
+    this.last.push(m);
+    if (this.last.length > this.keep) this.last.shift();
+    if (this.fresh.length < this.name) this.fresh.push(m.requestId);
+    else this.freshMore++;
+  }
+  lastOnes(): readonly MissingCallback[] {
+    return this.last;
+  }
+  /** The ones new since the previous call. */
+  takeFresh(): { ids: string[]; more: number } {
+    const out = { ids: this.fresh, more: this.freshMore };
+    this.fresh = [];
+    this.freshMore = 0;
+    return out;
+  }
 }
 
 /** What the command prints when the watch stops: the verdict over everything it judged. */
