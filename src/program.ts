@@ -17,6 +17,11 @@ type Emit = (output: CommandOutput) => void;
 const phaseOption = () => new Option('--phase <phase>', 'phase to render (default: the config\'s phase)').choices(phases);
 const configOption = () => new Option('-c, --config <file>', 'config file').default('mirror.yaml');
 
+/** The shadow gate's probe flags, as `mirror probe` takes them. */
+function probeOptions(connectTo: string | undefined, ca: string | undefined): { connectTo?: string; ca?: string } {
+  return { ...(connectTo ? { connectTo } : {}), ...(ca ? { ca } : {}) };
+}
+
 function json(value: unknown): string {
   return JSON.stringify(value, null, 2);
 }
@@ -238,6 +243,8 @@ export function buildProgram(emit: Emit): Command {
     .option('--state <file>', 'cutover state file (default: cutover.stateFile, .mirror/state.json)')
     .option('--no-gate', 'do not run the next phase\'s gate')
     .option('--no-probe', 'shadow gate: do not send probes (the gate is then inconclusive)')
+    .option('--probe-connect-to <host:port>', 'shadow gate: probes connect here instead of resolving the API Gateway host')
+    .option('--probe-ca <file>', "shadow gate: CA bundle for API Gateway's certificate (default: apiGateway.trustedCertificate)")
     .option('--soak <duration>', 'verify window back from now (default: since the current phase was entered)')
     .option('--parity-log <file...>', 'parity logs for the gate (default: parityLog.path)')
     .option('--nginx <path>', 'nginx binary for the validate step')
@@ -245,8 +252,8 @@ export function buildProgram(emit: Emit): Command {
     .action(async (opts) => {
       const { runCutoverStatus, formatCutoverStatusText } = await import('./commands/cutover.js');
       const { mirrorProbe } = await import('./cutover/gates.js');
-      const { probe, ...rest } = opts;
-      const result = await runCutoverStatus({ ...rest, ...(probe ? { probe: mirrorProbe() } : {}) });
+      const { probe, probeConnectTo, probeCa, ...rest } = opts;
+      const result = await runCutoverStatus({ ...rest, ...(probe ? { probe: mirrorProbe(probeOptions(probeConnectTo, probeCa)) } : {}) });
       emit({ exitCode: result.exitCode, stdout: opts.json ? json(result) : formatCutoverStatusText(result) });
     });
   for (const direction of ['advance', 'rollback'] as const) {
@@ -276,17 +283,19 @@ export function buildProgram(emit: Emit): Command {
         .option('--reason <text>', 'why, recorded in the state with your user name')
         .option('--soak <duration>', 'verify window back from now (default: since the current phase was entered)')
         .option('--parity-log <file...>', 'parity logs for the gate (default: parityLog.path)')
-        .option('--no-probe', 'shadow gate: do not send probes (the gate is then inconclusive)');
+        .option('--no-probe', 'shadow gate: do not send probes (the gate is then inconclusive)')
+        .option('--probe-connect-to <host:port>', 'shadow gate: probes connect here instead of resolving the API Gateway host')
+        .option('--probe-ca <file>', "shadow gate: CA bundle for API Gateway's certificate (default: apiGateway.trustedCertificate)");
     }
     sub.action(async (opts) => {
       const commands = await import('./commands/cutover.js');
       // --pid-file/--error-log defaults only matter with --reload; drop them otherwise.
-      const { pidFile, errorLog, reloadTimeout, probe, ...rest } = opts;
+      const { pidFile, errorLog, reloadTimeout, probe, probeConnectTo, probeCa, ...rest } = opts;
       const live = opts.reload ? { pidFile, errorLog, reloadTimeout } : {};
       let result;
       if (direction === 'advance') {
         const { mirrorProbe } = await import('./cutover/gates.js');
-        result = await commands.runCutoverAdvance({ ...rest, ...live, ...(probe ? { probe: mirrorProbe() } : {}) });
+        result = await commands.runCutoverAdvance({ ...rest, ...live, ...(probe ? { probe: mirrorProbe(probeOptions(probeConnectTo, probeCa)) } : {}) });
       } else {
         result = await commands.runCutoverRollback({ ...rest, ...live });
       }

@@ -3,7 +3,7 @@
  * owns every part, a state file with the endpoints, crashes reported, and nothing
  * left behind by `down`.
  */
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -76,6 +76,18 @@ describe('mirror sandbox', () => {
     );
     expect(probe.exitCode, probe.stderr).toBe(0);
     expect(JSON.parse(probe.stdout)).toMatchObject({ verdict: 'arrived', sent: 2, arrived: 2 });
+
+    // The cutover's shadow gate from the CLI, with the probe pointed at the sandbox:
+    // validate + lint + probes into SQS, all real.
+    const offConfig = join(dir, 'mirror-off.yaml');
+    await writeFile(offConfig, (await readFile(state.endpoints.config!, 'utf8')).replace(/^phase: .*$/m, 'phase: off'));
+    const gate = await execa(
+      process.execPath,
+      ['--import', tsx, cli, 'cutover', 'status', '-c', offConfig, '--state', join(dir, 'cutover.json'), '--probe-connect-to', new URL(state.endpoints.gatewayLocal!).host, '--probe-ca', state.endpoints.caCertificate!, '--json'],
+      { reject: false, timeout: 120_000, env: { AWS_ACCESS_KEY_ID: 'sandbox', AWS_SECRET_ACCESS_KEY: 'sandbox' } },
+    );
+    expect(gate.exitCode, gate.stderr + gate.stdout).toBe(0);
+    expect(JSON.parse(gate.stdout)).toMatchObject({ phase: 'off', next: { phase: 'shadow', gate: { verdict: 'pass', figures: { 'probe.arrived': 3 } } } });
 
     expect((await sandboxStatus({ dir })).exitCode).toBe(0);
     // A part dies: status says which, with exit 1.
