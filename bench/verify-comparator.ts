@@ -30,7 +30,8 @@ import { ParityLedger } from '../src/verify/parityLedger.js';
 import { readParityLogs } from '../src/verify/parityLogSource.js';
 import { requestIdAttribute, type QueueMessage } from '../src/verify/records.js';
 import { exampleConfig } from '../test/support/config.js';
-import { benchCallbackBody, benchParityLine, benchRequestId, mulberry32 } from './support/benchCallbacks.js';
+import { benchCallbackBody, benchParityLine, benchRequestId } from './support/benchCallbacks.js';
+import { seededRandom } from '../src/sandbox/seededRandom.js';
 
 const { values } = parseArgs({
   options: {
@@ -73,7 +74,7 @@ interface Inputs {
 
 /** Writes the parity log, the archive(s) and a config; returns what the generator knows. */
 async function generate(dir: string, records: number, archiveCount: number): Promise<Inputs> {
-  const random = mulberry32(0x5eed);
+  const random = seededRandom(0x5eed);
   const parityLog = join(dir, 'parity.log');
   const archives = Array.from({ length: archiveCount }, (_, k) => join(dir, `archive-${k}.jsonl`));
   const log = openSync(parityLog, 'w', 0o600);

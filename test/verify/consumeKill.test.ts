@@ -22,7 +22,8 @@ import { trickyCallback } from '../../src/sandbox/callbacks.js';
 import { bizppurio } from '../../src/vendors/bizppurio.js';
 import { requestIdAttribute } from '../../src/verify/records.js';
 import { exampleConfig, withValue, writeConfigFile } from '../support/config.js';
-import { inspectQueue, readConsumeArchive, seededRandom } from './support/consumeArchive.js';
+import { inspectQueue, readConsumeArchive } from './support/consumeArchive.js';
+import { seededRandom } from '../../src/sandbox/seededRandom.js';
 
 const cli = fileURLToPath(new URL('../../src/cli.ts', import.meta.url));
 const tsx = import.meta.resolve('tsx/esm');

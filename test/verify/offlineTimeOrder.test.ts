@@ -15,21 +15,12 @@ import { ParityLedger } from '../../src/verify/parityLedger.js';
 import { readParityLogs } from '../../src/verify/parityLogSource.js';
 import { requestIdAttribute, type QueueMessage } from '../../src/verify/records.js';
 import { exampleConfig, withValue, writeConfigFile } from '../support/config.js';
+import { seededRandom } from '../../src/sandbox/seededRandom.js';
 
 const id = (i: number) => i.toString(16).padStart(32, '0');
 const base = Date.parse('2026-11-25T00:00:00Z');
 const graceMs = 60_000;
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 interface Generated {
   dir: string;
@@ -47,7 +38,7 @@ interface Generated {
  */
 async function generate(records: number, spacingMs: number, shuffle: number, archiveCount: number): Promise<Generated> {
   const dir = await mkdtemp(join(tmpdir(), 'mirror-time-order-'));
-  const random = mulberry32(0xc0ffee);
+  const random = seededRandom(0xc0ffee);
   const hostLines: string[][] = [[], []];
   const messages: string[] = [];
   const truth = { callbacks: records, missing: 0, duplicates: 0, mismatches: 0, unexpected: 1 };
