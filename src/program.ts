@@ -152,7 +152,7 @@ export function buildProgram(emit: Emit): Command {
     .command('verify')
     .description('the parity comparator: every callback nginx logged against the messages in SQS; a report and a gate')
     .addOption(configOption())
-    .requiredOption('--parity-log <file...>', 'parity log files or globs (several hosts, rotated, .gz), - for stdin')
+    .option('--parity-log <file...>', 'parity log files or globs (several hosts, rotated, .gz), - for stdin (default: parityLog.path)')
     .option('--sqs-archive <file...>', 'read archived messages from earlier consume runs instead of SQS')
     .addOption(new Option('--mode <mode>', 'peek: look, never delete; consume: archive, then delete').choices(['peek', 'consume']).default('peek'))
     .option('--archive <file>', 'owner-only archive for --mode consume')

@@ -22,7 +22,8 @@ import { expandGlob } from '../fs/glob.js';
 
 export interface VerifyOptions {
   config?: string;
-  parityLog: string[];
+  /** Parity logs, globs or `-` (default: the config's parityLog.path). */
+  parityLog?: string[];
   sqsArchive?: string[];
   mode?: 'peek' | 'consume';
   archive?: string;
@@ -55,8 +56,8 @@ export interface VerifyResult {
 }
 
 export async function runVerify(options: VerifyOptions): Promise<VerifyResult> {
-  if (options.parityLog.length === 0) throw new UsageError('--parity-log is required: one or more parity log files or globs, or - for stdin');
   const { config } = await loadConfig(options.config);
+  const parityLog = options.parityLog?.length ? options.parityLog : [config.parityLog.path];
   const now = options.now ?? Date.now();
   const { match, graceMs, since, until, gate, minSample, mode } = verifySettings(options, config, now);
 
@@ -84,7 +85,7 @@ export async function runVerify(options: VerifyOptions): Promise<VerifyResult> {
   if (options.sqsArchive && options.sqsArchive.length > 0) {
     const archives: string[] = [];
     for (const pattern of options.sqsArchive) archives.push(...(await expandGlob(pattern)));
-    const offline = await readOffline({ files: await resolveParityLogs(options.parityLog), archives, ledger: { ...ledgerOptions, listLimit }, now, prepare: keepBodies });
+    const offline = await readOffline({ files: await resolveParityLogs(parityLog), archives, ledger: { ...ledgerOptions, listLimit }, now, prepare: keepBodies });
     ({ ledger, parityLogs, missing } = offline);
     sqs = { archives, messages: offline.archive.messages, unreadable: offline.archive.unreadable, reading: offline.reading };
   } else {
@@ -93,7 +94,7 @@ export async function runVerify(options: VerifyOptions): Promise<VerifyResult> {
     const { readQueue } = await import('../verify/sqsSource.js');
     ledger = new ParityLedger({ ...ledgerOptions, listLimit });
     keepBodies(ledger);
-    parityLogs = await readParityLogs(options.parityLog, (record: CallbackRecord) => ledger.addCallback(record));
+    parityLogs = await readParityLogs(parityLog, (record: CallbackRecord) => ledger.addCallback(record));
     const read = await readQueue(
       {
         queueUrl: config.sqs.queueUrl,

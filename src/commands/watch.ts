@@ -56,10 +56,10 @@ export interface WatchResult {
 }
 
 export async function runWatch(options: WatchOptions): Promise<WatchResult> {
-  if (options.parityLog.length === 0) throw new UsageError('--parity-log is required: one or more parity log files or globs to follow');
-  if (options.parityLog.includes('-')) throw new UsageError('--watch follows files; - (stdin) is for one-shot verify');
+  if (options.parityLog?.includes('-')) throw new UsageError('--watch follows files; - (stdin) is for one-shot verify');
   if (options.sqsArchive && options.sqsArchive.length > 0) throw new UsageError('--watch reads SQS live; --sqs-archive is for one-shot verify');
   const { config } = await loadConfig(options.config);
+  const parityLog = options.parityLog?.length ? options.parityLog : [config.parityLog.path];
   const startedAt = Date.now();
   const settings = verifySettings(options, config, startedAt);
   const [host, port] = parseListen(options.listen ?? '127.0.0.1:9464');
@@ -69,7 +69,7 @@ export async function runWatch(options: WatchOptions): Promise<WatchResult> {
   ledger.onMatched = (lag) => metrics.observeLag(lag);
   let unparseable = 0;
   const follower = new LogFollower(
-    options.parityLog,
+    parityLog,
     (text, source) => {
       const parsed = parseParityLogLine(text, source);
       if (parsed.ok) ledger.addCallback(parsed.record);

@@ -1,5 +1,5 @@
 /** Offline replay of consume archives: streamed, and a torn line is counted, not fatal. */
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -28,5 +28,9 @@ describe('verify --sqs-archive', () => {
     expect(report.sqs).toMatchObject({ messages: 12, unreadable: [{ file: archive, line: 7 }] });
     expect(report.exitCode).toBe(0);
     expect(formatVerifyText(report)).toMatch(/1 unreadable line\(s\), first .*archive\.jsonl:7/);
+    // Without --parity-log, the config's parityLog.path is read.
+    await mkdir(join(dir, 'sub'));
+    const fromConfig = await writeConfigFile(withValue(withValue(exampleConfig(), 'verify', { grace: '1m', gate: 0.999, minSample: 10 }), 'parityLog.path', log), join(dir, 'sub'));
+    expect((await runVerify({ config: fromConfig, sqsArchive: [archive] })).counts).toMatchObject({ callbacks: 12, matched: 12 });
   });
 });
