@@ -2,7 +2,9 @@
  * The process `mirror sandbox up` leaves running: it starts the full sandbox,
  * writes its endpoints and every part's pid to `state.json` in the state
  * directory, watches the parts (a crash is written there, not hidden), and on
- * SIGTERM stops everything it started and removes the state file.
+ * SIGTERM stops everything it started and removes the state file. Its parts run
+ * in process groups of their own, so nothing but this process can stop them: a
+ * signal while it is still starting, or a failure of its own, stops them too.
  */
 import { rm, writeFile } from 'node:fs/promises';
 import { stringify } from 'yaml';
@@ -16,11 +18,41 @@ const [stateDir, phaseArg, sampleArg] = process.argv.slice(2);
 if (!stateDir) throw new Error('usage: supervisorMain STATE_DIR [PHASE] [SAMPLE]');
 const phase = (phaseArg ?? 'shadow') as Extract<Phase, 'shadow' | 'shadow-domain'>;
 
+// A stop asked for while the parts are still starting is carried out once they are up.
+let stopRequested = false;
+let stopNow: (() => Promise<void>) | undefined;
+const onSignal = () => {
+  stopRequested = true;
+  void stopNow?.();
+};
+process.on('SIGTERM', onSignal);
+process.on('SIGINT', onSignal);
+
 const sandbox = await startFullSandbox({ phase, sample: Number(sampleArg ?? 100), gatewayLogPath: join(stateDir, 'gateway.log') });
 const { stack } = sandbox;
+let watch: NodeJS.Timeout | undefined;
+let stopping = false;
+stopNow = async () => {
+  if (stopping) return;
+  stopping = true;
+  if (watch) clearInterval(watch);
+  await sandbox.stop();
+  await rm(join(stateDir, 'state.json'), { force: true }).catch(() => undefined);
+  process.exit(0);
+};
+const failed = (error: unknown) => {
+  console.error(`sandbox supervisor: ${error instanceof Error ? error.stack : String(error)}; stopping every part`);
+  void stopNow!();
+};
+process.on('uncaughtException', failed);
+process.on('unhandledRejection', failed);
+if (stopRequested) await stopNow();
 // A config for the other commands (probe, verify, cutover): the sandbox's own, SQS pointed at fauxqs.
 const configPath = join(stateDir, 'mirror.yaml');
-await writeFile(configPath, stringify(sandbox.configTree()), { mode: 0o600 });
+await writeFile(configPath, stringify(sandbox.configTree()), { mode: 0o600 }).catch(async (error: unknown) => {
+  failed(error);
+  await new Promise<never>(() => undefined); // stopNow exits the process
+});
 const state: SandboxState = {
   status: 'running',
   supervisorPid: process.pid,
@@ -48,9 +80,12 @@ const state: SandboxState = {
   ],
   crashed: [],
 };
-await writeState(stateDir, state);
+await writeState(stateDir, state).catch(async (error: unknown) => {
+  failed(error);
+  await new Promise<never>(() => undefined);
+});
 
-const watch = setInterval(() => {
+watch = setInterval(() => {
   const dead = state.parts.filter((p) => p.pid > 0 && !alive(p.pid)).map((p) => p.name);
   const fresh = dead.filter((d) => !state.crashed.includes(d));
   if (fresh.length > 0) {
@@ -59,16 +94,3 @@ const watch = setInterval(() => {
     void writeState(stateDir, state);
   }
 }, 500);
-
-let stopping = false;
-const stop = async () => {
-  if (stopping) return;
-  stopping = true;
-  clearInterval(watch);
-  await sandbox.stop();
-  await rm(join(stateDir, 'state.json'), { force: true });
-  process.exit(0);
-};
-process.on('SIGTERM', () => void stop());
-process.on('SIGINT', () => void stop());
-

@@ -3,7 +3,7 @@
  * owns every part, a state file with the endpoints, crashes reported, and nothing
  * left behind by `down`.
  */
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -106,4 +106,37 @@ describe('mirror sandbox', () => {
     expect(await readState(dir)).toBeUndefined();
     expect((await sandboxStatus({ dir })).exitCode).toBe(1);
   }, 120_000);
+
+  it('a stop while the parts are still starting stops every part already started', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'mirror-sandbox-'));
+    dirs.push(dir);
+    const up = sandboxUp({ dir });
+    up.catch(() => undefined);
+    // Its parts run in process groups of their own, so only the supervisor can stop
+    // them: watch its children from outside, and stop it once the first is up.
+    const seen = new Set<number>();
+    let supervisor: number | undefined;
+    await waitFor(async () => {
+      supervisor ??= await supervisorOf(dir);
+      if (supervisor) for (const pid of await childrenOf(supervisor)) seen.add(pid);
+      return seen.size > 0;
+    }, { timeoutMs: 30_000, what: 'the supervisor to start its first part' });
+    process.kill(supervisor!, 'SIGTERM');
+    await expect(up).rejects.toThrow(/exited while starting/);
+    expect(alive(supervisor!)).toBe(false);
+    await waitFor(() => [...seen].every((pid) => !alive(pid)), { timeoutMs: 20_000, what: 'every part the supervisor started to stop' });
+  }, 120_000);
 });
+
+async function supervisorOf(dir: string): Promise<number | undefined> {
+  for (const pid of (await readdir('/proc')).filter((p) => /^\d+$/.test(p))) {
+    const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+    if (cmdline.includes('supervisorMain') && cmdline.split('\0').includes(dir)) return Number(pid);
+  }
+  return undefined;
+}
+
+async function childrenOf(pid: number): Promise<number[]> {
+  const text = await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8').catch(() => '');
+  return text.split(/\s+/).filter(Boolean).map(Number);
+}
