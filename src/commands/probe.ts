@@ -11,7 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { Agent, request } from 'undici';
-import { ChangeMessageVisibilityBatchCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityBatchCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { ExitCode, UsageError } from '../errors.js';
 import { loadConfig } from '../config/load.js';
 import type { MirrorConfig } from '../config/validate.js';
@@ -20,6 +20,7 @@ import { durationPattern, durationToMs } from '../config/nginxValues.js';
 import { gatewayTarget } from '../render/nginxConfig.js';
 import { vendorPreset } from '../vendors/index.js';
 import { probeAttribute, probeHeader } from '../verify/records.js';
+import { sqsClientFor } from '../verify/sqsSource.js';
 import { parsePhaseFlag } from './options.js';
 
 export interface ProbeOptions {
@@ -109,14 +110,7 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeResult> {
     return { seq, refKey, marker: `${run}-${seq}`, body: JSON.stringify(body) };
   });
 
-  const sqs =
-    options.sqsClient ??
-    new SQSClient({
-      ...(config.sqs.queue.region ? { region: config.sqs.queue.region } : { region: config.apiGateway.region }),
-      ...(config.sqs.endpoint ? { endpoint: config.sqs.endpoint } : {}),
-      retryMode: 'standard',
-      maxAttempts: 5,
-    });
+  const sqs = options.sqsClient ?? sqsClientFor(config);
   const outcomes = new Map<string, ProbeOutcome & { sentAt: number }>();
   try {
     for (const probe of probes) {

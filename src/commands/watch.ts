@@ -10,7 +10,7 @@
  * and the window starts there.
  */
 import { createServer, type Server } from 'node:http';
-import { SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import { readState as readCutoverState } from '../cutover/state.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { loadConfig } from '../config/load.js';
@@ -19,7 +19,7 @@ import { applyGate, formatRatio } from '../verify/gate.js';
 import { parseParityLogLine } from '../verify/parityLogLine.js';
 import { LogFollower } from '../verify/logFollower.js';
 import { ParityMetrics } from '../verify/metrics.js';
-import { readQueue } from '../verify/sqsSource.js';
+import { readQueue, sqsClientFor } from '../verify/sqsSource.js';
 import { verifySettings, type VerifyOptions } from './verify.js';
 
 export interface WatchOptions extends VerifyOptions {
@@ -82,12 +82,7 @@ export async function runWatch(options: WatchOptions): Promise<WatchResult> {
   );
   const server = await serveMetrics(metrics, host, port);
   const stop = new AbortController();
-  const sqs = new SQSClient({
-    ...(config.sqs.queue.region ? { region: config.sqs.queue.region } : {}),
-    ...(config.sqs.endpoint ? { endpoint: config.sqs.endpoint } : {}),
-    retryMode: 'standard',
-    maxAttempts: 5,
-  });
+  const sqs = sqsClientFor(config);
   backOffAfterErrors(sqs, stop.signal);
   const outer = options.signal;
   const onAbort = () => stop.abort();

@@ -11,6 +11,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
 import { MissingDependencyError } from '../errors.js';
 import type { QueueMessage } from './records.js';
+import type { MirrorConfig } from '../config/validate.js';
 
 export interface SqsReadOptions {
   queueUrl: string;
@@ -41,14 +42,32 @@ export interface SqsRead {
   mode: 'peek' | 'consume';
 }
 
+/**
+ * The one way this project makes an SQS client: the default credential chain, the
+ * queue's region (the API's when the queue URL names none, as an emulator's may not),
+ * an endpoint override for emulators, the SDK's retry modes.
+ */
+export function createSqsClient(options: { region?: string; endpoint?: string; retryMode?: 'standard' | 'adaptive' }): SQSClient {
+  return new SQSClient({
+    ...(options.region ? { region: options.region } : {}),
+    ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+    retryMode: options.retryMode ?? 'standard',
+    maxAttempts: 5,
+  });
+}
+
+/** An SQS client for the config's queue. */
+export function sqsClientFor(config: Pick<MirrorConfig, 'sqs' | 'apiGateway'>): SQSClient {
+  return createSqsClient({ region: config.sqs.queue.region ?? config.apiGateway.region, ...(config.sqs.endpoint ? { endpoint: config.sqs.endpoint } : {}) });
+}
+
 export async function readQueue(options: SqsReadOptions, onMessage: (message: QueueMessage) => void): Promise<SqsRead> {
   const client =
     options.client ??
-    new SQSClient({
+    createSqsClient({
       ...(options.region ? { region: options.region } : {}),
       ...(options.endpoint ? { endpoint: options.endpoint } : {}),
-      retryMode: options.retryMode ?? 'standard',
-      maxAttempts: 5,
+      ...(options.retryMode ? { retryMode: options.retryMode } : {}),
     });
   const visibilitySeconds = options.visibilitySeconds ?? 300;
   const result: SqsRead = { received: 0, deleted: 0, errors: {}, visibilitySeconds, mode: options.mode };
