@@ -19,20 +19,13 @@ import { runWatch, type WatchResult } from '../../src/commands/watch.js';
 import { runRenderDashboard } from '../../src/commands/renderDashboard.js';
 import { dashboardQueries, expandGrafanaVariables, type GrafanaDashboard } from '../../src/render/dashboard.js';
 import { exampleConfig, withValue, writeConfigFile } from '../support/config.js';
+import { parityLine } from '../support/parityLog.js';
 
 const installed = await prometheusInstalled();
 if (!installed) console.warn(`skipped: ${prometheusBinary} is missing (apt-get install prometheus, or bash scripts/setup.sh as root)`);
 
 const newRequestId = (): string => randomBytes(16).toString('hex');
 const bodies = Array.from({ length: 14 }, (_, i) => trickyCallback(bizppurio, i));
-
-function parityLine(requestId: string, body: string, fields: { status?: number; upstreamStatus?: string } = {}): string {
-  const msec = Date.now();
-  return JSON.stringify({
-    v: 1, time: new Date(msec).toISOString(), msec: msec / 1000, request_id: requestId, nginx_host: 'n1', method: 'POST', uri: '/api/kakao/result',
-    status: fields.status ?? 200, request_length: 300, content_type: 'application/json', phase: 'shadow', apigw: '1', upstream_status: fields.upstreamStatus ?? '200', body,
-  });
-}
 
 describe.skipIf(!installed)(`dashboard queries against a real Prometheus (${prometheusBinary})`, () => {
   let fauxqs: Fauxqs | undefined;

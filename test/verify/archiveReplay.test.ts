@@ -5,8 +5,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runVerify, formatVerifyText } from '../../src/commands/verify.js';
 import { exampleConfig, withValue, writeConfigFile } from '../support/config.js';
+import { numberedRequestId, parityLine } from '../support/parityLog.js';
 
-const id = (i: number) => i.toString(16).padStart(32, '0');
+const id = numberedRequestId;
 
 describe('verify --sqs-archive', () => {
   it('reads every whole message around a fragment a killed run left, and reports where the fragment is', async () => {
@@ -16,7 +17,7 @@ describe('verify --sqs-archive', () => {
     const log = join(dir, 'parity.log');
     await writeFile(
       log,
-      `${bodies.map((body, i) => JSON.stringify({ v: 1, time: new Date(old).toISOString(), msec: old / 1000, request_id: id(i), nginx_host: 'n1', method: 'POST', uri: '/api/kakao/result', status: 200, request_length: 100, content_type: 'application/json', phase: 'shadow', apigw: '1', upstream_status: '200', body })).join('\n')}\n`,
+      `${bodies.map((body, i) => parityLine(id(i), body, { msec: old })).join('\n')}\n`,
     );
     const message = (i: number) => JSON.stringify({ messageId: `q${i}`, body: bodies[i], attributes: { 'mirror-request-id': id(i) }, sentTimestampMs: old + 20 });
     const archive = join(dir, 'archive.jsonl');

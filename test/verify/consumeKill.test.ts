@@ -22,6 +22,7 @@ import { trickyCallback } from '../../src/sandbox/callbacks.js';
 import { bizppurio } from '../../src/vendors/bizppurio.js';
 import { requestIdAttribute } from '../../src/verify/records.js';
 import { exampleConfig, withValue, writeConfigFile } from '../support/config.js';
+import { numberedRequestId, parityLine } from '../support/parityLog.js';
 import { inspectQueue, readConsumeArchive } from './support/consumeArchive.js';
 import { seededRandom } from '../../src/sandbox/seededRandom.js';
 
@@ -29,7 +30,7 @@ const cli = fileURLToPath(new URL('../../src/cli.ts', import.meta.url));
 const tsx = import.meta.resolve('tsx/esm');
 const total = 2_000;
 const rounds = 7;
-const id = (i: number) => i.toString(16).padStart(32, '0');
+const id = numberedRequestId;
 const bodies = Array.from({ length: total }, (_, i) => trickyCallback(bizppurio, i));
 
 let fauxqs: Fauxqs;
@@ -85,7 +86,7 @@ async function scenario(name: string, count: number) {
     bodies
       .slice(0, count)
       .map((body, i) =>
-        `${JSON.stringify({ v: 1, time: new Date(old).toISOString(), msec: old / 1000, request_id: id(i), nginx_host: 'n1', method: 'POST', uri: '/api/kakao/result', status: 200, request_length: 300, content_type: 'application/json', phase: 'shadow', apigw: '1', upstream_status: '200', body })}\n`,
+        `${parityLine(id(i), body, { msec: old })}\n`,
       )
       .join(''),
   );

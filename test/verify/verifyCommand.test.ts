@@ -10,6 +10,7 @@ import { runVerify, mask } from '../../src/commands/verify.js';
 import { trickyCallback } from '../../src/sandbox/callbacks.js';
 import { bizppurio } from '../../src/vendors/bizppurio.js';
 import { exampleConfig, withValue, writeConfigFile } from '../support/config.js';
+import { numberedRequestId, parityLine } from '../support/parityLog.js';
 
 let fauxqs: Fauxqs;
 let sqs: SQSClient;
@@ -26,11 +27,7 @@ afterAll(async () => {
   await fauxqs.stop();
 });
 
-const id = (i: number) => i.toString(16).padStart(32, '0');
-
-function parityLine(i: number, body: string, msec: number): string {
-  return JSON.stringify({ v: 1, time: new Date(msec).toISOString(), msec: msec / 1000, request_id: id(i), nginx_host: 'n1', method: 'POST', uri: '/api/kakao/result', status: 200, request_length: 300, content_type: 'application/json', phase: 'shadow', apigw: '1', upstream_status: '200', body });
-}
+const id = numberedRequestId;
 
 /** A queue with `messages`, and a config whose sqs section points at it. */
 async function scenario(name: string, messages: { i: number; body: string }[]) {
@@ -63,7 +60,7 @@ describe('mirror verify', () => {
     const delivered = bodies.slice(0, 38).map((body, i) => ({ i, body: i === 37 ? body.replace('KAT', 'SMS') : body }));
     const { queueUrl, dir, config } = await scenario('peek-q', [...delivered, { i: 100, body: '{"stray":true}' }]);
     const log = join(dir, 'parity.log');
-    await writeFile(log, `${bodies.map((b, i) => parityLine(i, b, i === 39 ? now + 60_000 : old)).join('\n')}\nnot json at all\n{"v":1,"request_id":"half`);
+    await writeFile(log, `${bodies.map((b, i) => parityLine(id(i), b, { msec: i === 39 ? now + 60_000 : old })).join('\n')}\nnot json at all\n{"v":1,"request_id":"half`);
     // Judged 90 s from now: the stray message is past the 1 m grace, callback 39 is not.
     const r = await runVerify({ config, parityLog: [log], now: now + 90_000, receivers: 2 });
     // A body mismatch is a match (the ids joined) whose body differs: counted in both.
@@ -84,7 +81,7 @@ describe('mirror verify', () => {
   it('consume archives each message owner-only before deleting it; the archive replays offline to the same verdict', async () => {
     const { queueUrl, dir, config } = await scenario('consume-q', bodies.map((body, i) => ({ i, body })));
     const log = join(dir, 'parity.log.1.gz');
-    await writeFile(log, gzipSync(`${bodies.map((b, i) => parityLine(i, b, old)).join('\n')}\n`));
+    await writeFile(log, gzipSync(`${bodies.map((b, i) => parityLine(id(i), b, { msec: old })).join('\n')}\n`));
     const archive = join(dir, 'archive.jsonl');
     const live = await runVerify({ config, parityLog: [join(dir, 'parity.log*')], mode: 'consume', archive, now });
     expect(live.counts).toMatchObject({ callbacks: 40, matched: 40, missing: 0, bodyMismatches: 0 });
@@ -100,7 +97,7 @@ describe('mirror verify', () => {
   it('too few callbacks judged is inconclusive (exit 4), never a pass', async () => {
     const { dir, config } = await scenario('small-q', bodies.slice(0, 3).map((body, i) => ({ i, body })));
     const log = join(dir, 'parity.log');
-    await writeFile(log, `${bodies.slice(0, 3).map((b, i) => parityLine(i, b, old)).join('\n')}\n`);
+    await writeFile(log, `${bodies.slice(0, 3).map((b, i) => parityLine(id(i), b, { msec: old })).join('\n')}\n`);
     const r = await runVerify({ config, parityLog: [log], now, sqsArchive: [] });
     expect(r.verdict).toBe('inconclusive');
     expect(r.exitCode).toBe(4);

@@ -17,19 +17,10 @@ import { trickyCallback } from '../../src/sandbox/callbacks.js';
 import { bizppurio } from '../../src/vendors/bizppurio.js';
 import { formatWatchText, liveView, logLine, RecentMissing, runWatch, type WatchOptions, type WatchResult } from '../../src/commands/watch.js';
 import { exampleConfig, withValue, writeConfigFile } from '../support/config.js';
+import { parityLine } from '../support/parityLog.js';
 import { initialState, writeState as writeCutoverState } from '../../src/cutover/state.js';
 
 const newRequestId = (): string => randomBytes(16).toString('hex');
-
-/** One parity-log line in the JSON format `mirror render` configures (see parityLogLine.ts). */
-function parityLine(requestId: string, body: string, fields: { msec?: number; status?: number; upstreamStatus?: string; apigw?: '0' | '1' } = {}): string {
-  const msec = fields.msec ?? Date.now();
-  return JSON.stringify({
-    v: 1, time: new Date(msec).toISOString(), msec: msec / 1000, request_id: requestId, nginx_host: 'n1', method: 'POST', uri: '/api/kakao/result',
-    status: fields.status ?? 200, request_length: 300, content_type: 'application/json', phase: 'shadow', apigw: fields.apigw ?? '1',
-    upstream_status: fields.upstreamStatus ?? '200', body,
-  });
-}
 
 async function sendMessages(sqs: SQSClient, queueUrl: string, messages: { requestId?: string; body: string }[]): Promise<void> {
   for (let start = 0; start < messages.length; start += 10) {
