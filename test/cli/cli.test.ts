@@ -7,12 +7,10 @@ import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { parse } from 'yaml';
 import { exampleConfig, withValue, writeConfigFile } from '../support/config.js';
-
-const cli = fileURLToPath(new URL('../../src/cli.ts', import.meta.url));
-const tsx = import.meta.resolve('tsx/esm');
+import { runMirror } from '../support/cli.js';
 
 function mirror(args: string[], cwd?: string) {
-  return execa(process.execPath, ['--import', tsx, cli, ...args], { reject: false, ...(cwd ? { cwd } : {}), timeout: 120_000 });
+  return runMirror(args, cwd ? { cwd } : {});
 }
 
 describe('mirror CLI', () => {

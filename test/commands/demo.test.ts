@@ -5,12 +5,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { readdir, readFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { isAlive as alive } from '../../src/sandbox/childProcess.js';
-
-const cli = fileURLToPath(new URL('../../src/cli.ts', import.meta.url));
-const tsx = import.meta.resolve('tsx/esm');
+import { runMirror } from '../support/cli.js';
 
 /** Command lines of every process that mentions a path. */
 async function processesMentioning(text: string): Promise<string[]> {
@@ -24,7 +21,7 @@ async function processesMentioning(text: string): Promise<string[]> {
 
 describe('mirror demo', () => {
   it('walks off -> direct through gated advances, shows one refused advance and its rollback, loses nothing, leaves no process', async () => {
-    const run = await execa(process.execPath, ['--import', tsx, cli, 'demo', '--rate', '10', '--soak', '3s', '--json'], { reject: false, timeout: 180_000 });
+    const run = await runMirror(['demo', '--rate', '10', '--soak', '3s', '--json'], { timeout: 180_000 });
     expect(run.exitCode, run.stderr).toBe(0);
     const result = JSON.parse(run.stdout);
     expect(result.verdict).toBe('pass');
@@ -63,7 +60,7 @@ describe('mirror demo', () => {
   }, 200_000);
 
   it('without nginx: says how to install it and exits 3, starting nothing', async () => {
-    const run = await execa(process.execPath, ['--import', tsx, cli, 'demo', '--nginx', '/nonexistent/nginx'], { reject: false, timeout: 60_000 });
+    const run = await runMirror(['demo', '--nginx', '/nonexistent/nginx'], { timeout: 60_000 });
     expect(run.exitCode).toBe(3);
     expect(run.stderr).toMatch(/apt-get install/);
     expect(run.stderr).not.toMatch(/starting the sandbox/);

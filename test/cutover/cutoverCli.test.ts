@@ -4,12 +4,9 @@
  * process alive until the reload is confirmed.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { startCutoverStack, type CutoverStack } from './cutoverStack.js';
-
-const cli = fileURLToPath(new URL('../../src/cli.ts', import.meta.url));
-const tsx = import.meta.resolve('tsx/esm');
+import { runMirror } from '../support/cli.js';
 
 let stacks: CutoverStack[] = [];
 afterEach(async () => {
@@ -19,7 +16,7 @@ afterEach(async () => {
 
 function mirror(s: CutoverStack, args: string[]) {
   const live = ['--reload', '--test-command', s.live.testCommand, '--reload-command', s.live.reloadCommand, '--pid-file', s.live.pidFile, '--error-log', s.live.errorLog, '--nginx', s.live.nginx];
-  return execa(process.execPath, ['--import', tsx, cli, 'cutover', ...args, '-c', s.configPath, '--state', s.statePath, '--nginx-dir', s.nginxDir, ...live, '--json'], { reject: false, timeout: 120_000 });
+  return runMirror(['cutover', ...args, '-c', s.configPath, '--state', s.statePath, '--nginx-dir', s.nginxDir, ...live, '--json'], { timeout: 120_000 });
 }
 
 describe('mirror cutover from the CLI', () => {

@@ -13,12 +13,10 @@ import { sandboxDown, sandboxStatus, sandboxUp } from '../../src/commands/sandbo
 import { readState } from '../../src/sandbox/sandboxState.js';
 import { isAlive as alive, waitFor } from '../../src/sandbox/childProcess.js';
 import { trickyCallback } from '../../src/sandbox/callbacks.js';
-import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 
-const cli = fileURLToPath(new URL('../../src/cli.ts', import.meta.url));
-const tsx = import.meta.resolve('tsx/esm');
 import { bizppurio } from '../../src/vendors/bizppurio.js';
+import { runMirror } from '../support/cli.js';
 
 const dirs: string[] = [];
 afterEach(async () => {
@@ -36,7 +34,7 @@ describe('mirror sandbox', () => {
     dirs.push(dir);
     // `up` as a user runs it: the CLI in its own process, which must wait for the
     // supervisor, print the endpoints and exit, leaving the sandbox running.
-    const run = await execa(process.execPath, ['--import', tsx, cli, 'sandbox', 'up', '--dir', dir, '--json'], { reject: false, timeout: 120_000 });
+    const run = await runMirror(['sandbox', 'up', '--dir', dir, '--json'], { timeout: 120_000 });
     expect(run.exitCode, run.stderr).toBe(0);
     const up = JSON.parse(run.stdout) as Awaited<ReturnType<typeof sandboxUp>>;
     const state = up.state!;
@@ -69,10 +67,8 @@ describe('mirror sandbox', () => {
     }
 
     // The other commands work against it with the config it wrote: a probe through the CLI.
-    const probe = await execa(
-      process.execPath,
-      ['--import', tsx, cli, 'probe', '-c', state.endpoints.config!, '--connect-to', new URL(state.endpoints.gatewayLocal!).host, '--ca', state.endpoints.caCertificate!, '--count', '2', '--timeout', '20s', '--json'],
-      { reject: false, timeout: 60_000, env: { AWS_ACCESS_KEY_ID: 'sandbox', AWS_SECRET_ACCESS_KEY: 'sandbox' } },
+    const probe = await runMirror(['probe', '-c', state.endpoints.config!, '--connect-to', new URL(state.endpoints.gatewayLocal!).host, '--ca', state.endpoints.caCertificate!, '--count', '2', '--timeout', '20s', '--json'],
+      { timeout: 60_000, env: { AWS_ACCESS_KEY_ID: 'sandbox', AWS_SECRET_ACCESS_KEY: 'sandbox' } },
     );
     expect(probe.exitCode, probe.stderr).toBe(0);
     expect(JSON.parse(probe.stdout)).toMatchObject({ verdict: 'arrived', sent: 2, arrived: 2 });
@@ -81,10 +77,8 @@ describe('mirror sandbox', () => {
     // validate + lint + probes into SQS, all real.
     const offConfig = join(dir, 'mirror-off.yaml');
     await writeFile(offConfig, (await readFile(state.endpoints.config!, 'utf8')).replace(/^phase: .*$/m, 'phase: off'));
-    const gate = await execa(
-      process.execPath,
-      ['--import', tsx, cli, 'cutover', 'status', '-c', offConfig, '--state', join(dir, 'cutover.json'), '--probe-connect-to', new URL(state.endpoints.gatewayLocal!).host, '--probe-ca', state.endpoints.caCertificate!, '--json'],
-      { reject: false, timeout: 120_000, env: { AWS_ACCESS_KEY_ID: 'sandbox', AWS_SECRET_ACCESS_KEY: 'sandbox' } },
+    const gate = await runMirror(['cutover', 'status', '-c', offConfig, '--state', join(dir, 'cutover.json'), '--probe-connect-to', new URL(state.endpoints.gatewayLocal!).host, '--probe-ca', state.endpoints.caCertificate!, '--json'],
+      { timeout: 120_000, env: { AWS_ACCESS_KEY_ID: 'sandbox', AWS_SECRET_ACCESS_KEY: 'sandbox' } },
     );
     expect(gate.exitCode, gate.stderr + gate.stdout).toBe(0);
     expect(JSON.parse(gate.stdout)).toMatchObject({ phase: 'off', next: { phase: 'shadow', gate: { verdict: 'pass', figures: { 'probe.arrived': 3 } } } });
@@ -99,7 +93,7 @@ describe('mirror sandbox', () => {
     expect(degraded.message).toMatch(/dnsmasq \(pid \d+\) is not running/);
     await waitFor(async () => (await readState(dir))?.crashed.includes('dnsmasq') ?? false, { timeoutMs: 5_000, what: 'the supervisor to record the crash' });
 
-    const down = await execa(process.execPath, ['--import', tsx, cli, 'sandbox', 'down', '--dir', dir], { reject: false, timeout: 60_000 });
+    const down = await runMirror(['sandbox', 'down', '--dir', dir], { timeout: 60_000 });
     expect(down.exitCode, down.stderr).toBe(0);
     expect(down.stdout).toMatch(/^sandbox down: stopped /);
     for (const part of state.parts) expect(alive(part.pid), `${part.name} stopped`).toBe(false);

@@ -13,8 +13,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { appendFile, mkdtemp, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { execa, type ResultPromise } from 'execa';
+import type { ResultPromise } from 'execa';
 import { ChangeMessageVisibilityBatchCommand, SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { startFauxqs, type Fauxqs } from '../../src/sqs/fauxqs.js';
 import { runVerify } from '../../src/commands/verify.js';
@@ -25,9 +24,8 @@ import { exampleConfig, withValue, writeConfigFile } from '../support/config.js'
 import { numberedRequestId, parityLine } from '../support/parityLog.js';
 import { inspectQueue, readConsumeArchive } from './support/consumeArchive.js';
 import { seededRandom } from '../../src/sandbox/seededRandom.js';
+import { runMirror } from '../support/cli.js';
 
-const cli = fileURLToPath(new URL('../../src/cli.ts', import.meta.url));
-const tsx = import.meta.resolve('tsx/esm');
 const total = 2_000;
 const rounds = 7;
 const id = numberedRequestId;
@@ -97,8 +95,7 @@ async function scenario(name: string, count: number) {
 }
 
 function startConsume(s: { config: string; emptyLog: string; archive: string }): ResultPromise {
-  const child = execa(process.execPath, ['--import', tsx, cli, 'verify', '--config', s.config, '--parity-log', s.emptyLog, '--mode', 'consume', '--archive', s.archive, '--json'], {
-    reject: false,
+  const child = runMirror(['verify', '--config', s.config, '--parity-log', s.emptyLog, '--mode', 'consume', '--archive', s.archive, '--json'], {
     stdin: 'ignore',
     // The default credential chain, fed from the environment as a user's shell would.
     env: { AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' },
