@@ -428,9 +428,10 @@ function phaseFigures(records: SentRecord[], messages: QueueMessage[], sandbox: 
     if (origin) f.receivedByOrigin++;
     if (sqs) f.arrivedInSqs++;
     const reached = rulesOf(r.label).some((rule) => rule.every((where) => (where === 'origin' ? origin : sqs)));
-    // A callback the vendor saw fail is the vendor's to retry, not lost; one answered 2xx must have arrived.
-    if (!reached && r.status !== null && r.status < 300) f.lost++;
-    if (r.status === null || r.status >= 300) f.lost++;
+    // Lost: answered 2xx but not where the phase delivers, or not answered 2xx at all
+    // (a real vendor would retry that one; the demo's driver does not).
+    const answered = r.status !== null && r.status < 300;
+    if (!answered || !reached) f.lost++;
   }
   return [...out.values()];
 }
