@@ -21,7 +21,7 @@ import { gatewayTarget } from '../render/nginxConfig.js';
 import { vendorPreset } from '../vendors/index.js';
 import { probeAttribute, probeHeader } from '../verify/records.js';
 import { sqsClientFor } from '../verify/sqsSource.js';
-import { parsePhaseFlag } from './options.js';
+import { parseHostPort, parsePhaseFlag } from './options.js';
 
 export interface ProbeOptions {
   config?: string;
@@ -91,7 +91,7 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeResult> {
     const ca = await readFile(options.ca ?? config.apiGateway.trustedCertificate, 'utf8').catch((error: Error) => {
       throw new UsageError(`cannot read the CA bundle ${options.ca ?? config.apiGateway.trustedCertificate}: ${error.message}`);
     });
-    const connectTo = options.connectTo ? parseHostPort(options.connectTo) : undefined;
+    const connectTo = options.connectTo ? parseHostPort(options.connectTo, '--connect-to', { example: '127.0.0.1:8443' }) : undefined;
     dispatcher = new Agent({ connect: { ca, servername: target.host } });
     if (connectTo) {
       // undici connects to the URL's origin; point it at the address, keep Host and SNI.
@@ -193,12 +193,6 @@ function hostHeaderUrl(url: string, connectTo: string | undefined, config: Mirro
   if (!connectTo) return url;
   const target = gatewayTarget(config, phase === 'off' ? 'shadow' : phase)!;
   return `https://${target.host}${target.port === 443 ? '' : `:${target.port}`}${target.uri} (via ${connectTo})`;
-}
-
-function parseHostPort(text: string): { host: string; port: number } {
-  const m = /^([A-Za-z0-9.-]+|\[[0-9A-Fa-f:]+\]):(\d{1,5})$/.exec(text);
-  if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535) throw new UsageError(`--connect-to ${text}: expected host:port, e.g. 127.0.0.1:8443`);
-  return { host: m[1]!.replace(/^\[|\]$/g, ''), port: Number(m[2]) };
 }
 
 export function formatProbeText(result: ProbeResult): string {

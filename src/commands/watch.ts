@@ -21,6 +21,7 @@ import { LogFollower } from '../verify/logFollower.js';
 import { ParityMetrics } from '../verify/metrics.js';
 import { readQueue, sqsClientFor } from '../verify/sqsSource.js';
 import { verifySettings, type VerifyOptions } from './verify.js';
+import { parseHostPort } from './options.js';
 
 export interface WatchOptions extends VerifyOptions {
   /** host:port for /metrics (default 127.0.0.1:9464; port 0 picks a free one). */
@@ -62,7 +63,7 @@ export async function runWatch(options: WatchOptions): Promise<WatchResult> {
   const parityLog = options.parityLog?.length ? options.parityLog : [config.parityLog.path];
   const startedAt = Date.now();
   const settings = verifySettings(options, config, startedAt);
-  const [host, port] = parseListen(options.listen ?? '127.0.0.1:9464');
+  const { host, port } = parseHostPort(options.listen ?? '127.0.0.1:9464', '--listen', { listen: true, example: '127.0.0.1:9464' });
   const metrics = new ParityMetrics({ now: startedAt });
   metrics.setPhase(config.phase);
   const ledger = new ParityLedger({ match: settings.match, graceMs: settings.graceMs, since: settings.since ?? startedAt });
@@ -223,13 +224,6 @@ export function formatWatchText(r: WatchResult): string {
     `  callbacks ${c.callbacks}  matched ${c.matched}  missing ${c.missing}  unexpected ${c.unexpected}  duplicates ${c.duplicates}  body mismatches ${c.bodyMismatches}`,
     `  nginx-rejected ${c.nginxRejected}  unparseable lines ${c.unparseable}  still undecided ${r.undecided}  log rotations ${r.rotations}`,
   ].join('\n');
-}
-
-function parseListen(listen: string): [string, number] {
-  const m = /^(\[[0-9a-fA-F:]+\]|[0-9.]+|localhost):(\d{1,5})$/.exec(listen);
-  const port = m ? Number(m[2]) : -1;
-  if (!m || port > 65_535) throw new UsageError(`--listen ${listen}: expected host:port, e.g. 127.0.0.1:9464`);
-  return [m[1]!.replace(/^\[|\]$/g, ''), port];
 }
 
 function serveMetrics(metrics: ParityMetrics, host: string, port: number): Promise<Server> {
