@@ -13,7 +13,7 @@
  * and archives every message, and the gates verify against that archive.
  * Nothing here prints a callback body: they hold phone numbers.
  */
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent, Pool } from 'undici';
@@ -28,6 +28,7 @@ import { runCutoverAdvance, runCutoverRollback, type CutoverMoveResult } from '.
 import { defaultGate, mirrorProbe, type Gate, type GateResult } from '../cutover/gates.js';
 import { runWatch, type WatchResult } from './watch.js';
 import type { QueueMessage } from '../verify/records.js';
+import { ArchiveBatches } from '../verify/archiveSource.js';
 
 export interface DemoOptions {
   /** Callbacks per second (default 20). */
@@ -393,15 +394,16 @@ function needsSqs(label: string): boolean {
   return rulesOf(label).every((rule) => rule.includes('sqs'));
 }
 
+/** Every message archived so far, read as verify reads archives (a line still being written is skipped). */
 async function readArchive(path: string): Promise<QueueMessage[]> {
-  const text = await readFile(path, 'utf8').catch(() => '');
-  return text.split('\n').flatMap((line) => {
-    try {
-      return line ? [JSON.parse(line) as QueueMessage] : [];
-    } catch {
-      return [];
-    }
-  });
+  const archive = new ArchiveBatches([path]);
+  const out: QueueMessage[] = [];
+  try {
+    for (let batch = await archive.next(); batch; batch = await archive.next()) out.push(...batch);
+  } finally {
+    await archive.close();
+  }
+  return out;
 }
 
 function countArrived(records: SentRecord[], messages: QueueMessage[]): number {
