@@ -15,6 +15,7 @@ import { openApiFor } from './apigwDocument.js';
 import { sandboxRawConfig } from './sandboxConfig.js';
 import { startShadowStack, type ShadowStack, type ShadowStackOptions } from './shadowStack.js';
 import type { QueueMessage } from '../verify/records.js';
+import { toQueueMessage } from '../verify/sqsSource.js';
 
 export interface FullSandboxOptions extends Omit<ShadowStackOptions, 'gateway'> {
   /** Replace the rendered document before the stand-in runs it (tests: the seed's template). */
@@ -99,14 +100,7 @@ export async function startFullSandbox(options: FullSandboxOptions = {}): Promis
             new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, MessageAttributeNames: ['All'], MessageSystemAttributeNames: ['SentTimestamp'] }),
           );
           const messages = got.Messages ?? [];
-          for (const m of messages) {
-            out.push({
-              messageId: m.MessageId ?? '',
-              body: m.Body ?? '',
-              attributes: Object.fromEntries(Object.entries(m.MessageAttributes ?? {}).flatMap(([k, v]) => (v.StringValue !== undefined ? [[k, v.StringValue]] : []))),
-              sentTimestampMs: Number(m.Attributes?.SentTimestamp ?? 0),
-            });
-          }
+          out.push(...messages.map(toQueueMessage));
           if (messages.length > 0) {
             await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })) }));
           }
