@@ -18,6 +18,7 @@
 import { readFile, stat, open } from 'node:fs/promises';
 import { execa, parseCommandString } from 'execa';
 import { parseNginxMessages, isFailure, type NginxMessage } from '../nginx/nginxMessages.js';
+import { childPids, isAlive } from '../os/processes.js';
 
 export interface LiveNginx {
   /** e.g. `nginx -t` or `nginx -t -c /etc/nginx/nginx.conf`. */
@@ -53,11 +54,7 @@ export async function readMasterPid(pidFile: string): Promise<number> {
   });
   const pid = Number(text.trim());
   if (!Number.isInteger(pid) || pid <= 0) throw new NginxNotRunningError(`the nginx pid file ${pidFile} holds ${JSON.stringify(text.trim())}, not a pid`);
-  try {
-    process.kill(pid, 0);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EPERM') throw new NginxNotRunningError(`nginx is not running: pid ${pid} from ${pidFile} is gone`);
-  }
+  if (!isAlive(pid)) throw new NginxNotRunningError(`nginx is not running: pid ${pid} from ${pidFile} is gone`);
   return pid;
 }
 
@@ -168,9 +165,3 @@ async function readFrom(path: string, offset: number): Promise<string> {
 }
 
 /** The master's children: its workers (and cache processes), from /proc, no `ps` needed. */
-export async function childPids(masterPid: number): Promise<number[]> {
-  const children = await readFile(`/proc/${masterPid}/task/${masterPid}/children`, 'utf8').catch(() => undefined);
-  if (children !== undefined) return children.trim().split(/\s+/).filter(Boolean).map(Number);
-  const ps = await execa('ps', ['-o', 'pid=', '--ppid', String(masterPid)], { reject: false });
-  return ps.stdout.split('\n').map((l) => Number(l.trim())).filter((n) => n > 0);
-}

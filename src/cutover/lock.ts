@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { dirname, basename, join } from 'node:path';
 import { CheckFailedError } from '../errors.js';
+import { isAlive as isAliveOnThisHost } from '../os/processes.js';
 
 export interface LockOwner {
   pid: number;
@@ -88,13 +89,7 @@ async function readOwner(path: string): Promise<LockOwner | 'gone' | 'unreadable
 
 /** A pid on another host cannot be checked: treat it as alive. EPERM means alive, owned by someone else. */
 function isAlive(owner: LockOwner): boolean {
-  if (owner.host !== hostname()) return true;
-  try {
-    process.kill(owner.pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
+  return owner.host !== hostname() || isAliveOnThisHost(owner.pid);
 }
 
 function held(path: string, owner: LockOwner, tookOver: LockOwner | undefined): HeldLock {

@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { harnessArgs, type Harness } from './harness.js';
+import { childPids, isAlive } from '../os/processes.js';
 
 export interface NginxProcess {
   pid: number;
@@ -43,7 +44,7 @@ export async function startNginx(nginxPath: string, harness: Harness, options: S
       async () =>
         (await canConnect(host, port)) &&
         (await readFile(pidFile, 'utf8').then((t) => Number(t.trim()) === child.pid, () => false)) &&
-        (await workerPids(child.pid!)).length > 0,
+        (await childPids(child.pid!)).length > 0,
       options.readyTimeoutMs ?? 15_000,
       async () => `nginx did not start listening on ${harness.listen}: ${await tail(harness.errorLogPath)}`,
       exited.then(async (r) => `nginx exited with ${r.exitCode ?? r.signal} before it was ready: ${r.stderr} ${await tail(harness.errorLogPath)}`),
@@ -57,12 +58,12 @@ export async function startNginx(nginxPath: string, harness: Harness, options: S
     pid,
     harness,
     async reload() {
-      const before = await workerPids(pid);
+      const before = await childPids(pid);
       await execa(nginxPath, ['-s', 'reload', ...harnessArgs(harness)], { timeout: 15_000 });
       // A reload has taken when the old workers are replaced and the port answers.
       await waitUntil(
         async () => {
-          const now = await workerPids(pid);
+          const now = await childPids(pid);
           return now.length > 0 && now.every((w) => !before.includes(w)) && (await canConnect(host, port));
         },
         15_000,
@@ -97,24 +98,7 @@ async function forceStop(child: ResultPromise): Promise<void> {
     await child;
   }
   // Workers may outlive the master by a moment; wait until the group is empty.
-  await waitUntil(async () => !groupAlive(group), 5000, async () => 'nginx workers did not exit');
-}
-
-function groupAlive(group: number): boolean {
-  try {
-    process.kill(group, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function workerPids(masterPid: number): Promise<number[]> {
-  const result = await execa('ps', ['-o', 'pid=', '--ppid', String(masterPid)], { reject: false });
-  return result.stdout
-    .split('\n')
-    .map((l) => Number(l.trim()))
-    .filter((n) => n > 0);
+  await waitUntil(async () => !isAlive(group), 5000, async () => 'nginx workers did not exit');
 }
 
 function parseListen(listen: string): { host: string; port: number } {

@@ -45,13 +45,3 @@ export async function stopChild(child: ResultPromise, graceMs = 3_000): Promise<
     clearTimeout(timer);
   }
 }
-
-/** Whether a process exists (signal 0 checks without sending anything). */
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}

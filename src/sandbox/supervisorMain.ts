@@ -11,7 +11,7 @@ import { stringify } from 'yaml';
 import { join } from 'node:path';
 import { startFullSandbox } from './fullSandbox.js';
 import { writeState, type SandboxState } from './sandboxState.js';
-import { isAlive as alive } from './childProcess.js';
+import { isAlive as alive } from '../os/processes.js';
 import type { Phase } from '../config/phases.js';
 
 const [stateDir, phaseArg, sampleArg] = process.argv.slice(2);

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { readdir, readFile } from 'node:fs/promises';
 import { execa } from 'execa';
-import { isAlive as alive } from '../../src/sandbox/childProcess.js';
+import { isAlive as alive } from '../../src/os/processes.js';
 import { runMirror } from '../support/cli.js';
 
 /** Command lines of every process that mentions a path. */

@@ -13,7 +13,7 @@ import { startShadowStack, type ShadowStack } from '../../src/sandbox/shadowStac
 import { findNginx } from '../../src/nginx/nginxBinary.js';
 import { sendCallbacks, trickyCallback } from '../../src/sandbox/callbacks.js';
 import { bizppurio } from '../../src/vendors/bizppurio.js';
-import { childPids } from '../../src/cutover/liveNginx.js';
+import { childPids } from '../../src/os/processes.js';
 import type { GateResult } from '../../src/cutover/gates.js';
 import type { Phase } from '../../src/config/phases.js';
 

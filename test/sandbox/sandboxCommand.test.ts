@@ -11,7 +11,8 @@ import { request } from 'undici';
 import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { sandboxDown, sandboxStatus, sandboxUp } from '../../src/commands/sandbox.js';
 import { readState } from '../../src/sandbox/sandboxState.js';
-import { isAlive as alive, waitFor } from '../../src/sandbox/childProcess.js';
+import { waitFor } from '../../src/sandbox/childProcess.js';
+import { childPids, isAlive as alive } from '../../src/os/processes.js';
 import { trickyCallback } from '../../src/sandbox/callbacks.js';
 import { execa } from 'execa';
 
@@ -112,7 +113,7 @@ describe('mirror sandbox', () => {
     let supervisor: number | undefined;
     await waitFor(async () => {
       supervisor ??= await supervisorOf(dir);
-      if (supervisor) for (const pid of await childrenOf(supervisor)) seen.add(pid);
+      if (supervisor) for (const pid of await childPids(supervisor)) seen.add(pid);
       return seen.size > 0;
     }, { timeoutMs: 30_000, what: 'the supervisor to start its first part' });
     process.kill(supervisor!, 'SIGTERM');
@@ -128,9 +129,4 @@ async function supervisorOf(dir: string): Promise<number | undefined> {
     if (cmdline.includes('supervisorMain') && cmdline.split('\0').includes(dir)) return Number(pid);
   }
   return undefined;
-}
-
-async function childrenOf(pid: number): Promise<number[]> {
-  const text = await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8').catch(() => '');
-  return text.split(/\s+/).filter(Boolean).map(Number);
 }
