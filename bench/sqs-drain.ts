@@ -15,8 +15,8 @@
 import { parseArgs } from 'node:util';
 import { ReceiveMessageCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { startFauxqs, type Fauxqs } from '../src/sqs/fauxqs.js';
-import { readQueue } from '../src/verify/sqsSource.js';
-import { requestIdAttribute } from '../src/verify/records.js';
+import { readQueue } from '../src/verify/sources/sqsSource.js';
+import { requestIdAttribute } from '../src/verify/engine/records.js';
 import { benchCallbackBody, benchRequestId } from './support/benchCallbacks.js';
 
 const { values } = parseArgs({

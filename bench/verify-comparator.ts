@@ -26,12 +26,12 @@ import { stringify } from 'yaml';
 import { runVerify } from '../src/commands/verify.js';
 import { loadConfig } from '../src/config/load.js';
 import { durationToMs } from '../src/config/nginxValues.js';
-import { ParityLedger } from '../src/verify/parityLedger.js';
-import { readParityLogs } from '../src/verify/parityLogSource.js';
-import { requestIdAttribute, type QueueMessage } from '../src/verify/records.js';
+import { ParityLedger } from '../src/verify/engine/parityLedger.js';
+import { readParityLogs } from '../src/verify/sources/parityLogSource.js';
+import { requestIdAttribute, type QueueMessage } from '../src/verify/engine/records.js';
 import { exampleConfig } from '../test/support/config.js';
 import { benchCallbackBody, benchParityLine, benchRequestId } from './support/benchCallbacks.js';
-import { seededRandom } from '../src/sandbox/seededRandom.js';
+import { seededRandom } from '../test/support/seededRandom.js';
 
 const { values } = parseArgs({
   options: {

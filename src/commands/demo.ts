@@ -27,8 +27,8 @@ import { vendorPreset } from '../vendors/index.js';
 import { runCutoverAdvance, runCutoverRollback, type CutoverMoveResult } from './cutover.js';
 import { defaultGate, mirrorProbe, type Gate, type GateResult } from '../cutover/gates.js';
 import { runWatch, type WatchResult } from './watch.js';
-import type { QueueMessage } from '../verify/records.js';
-import { ArchiveBatches } from '../verify/archiveSource.js';
+import type { QueueMessage } from '../verify/engine/records.js';
+import { ArchiveBatches } from '../verify/sources/archiveSource.js';
 
 export interface DemoOptions {
   /** Callbacks per second (default 20). */

@@ -19,8 +19,8 @@ import type { Phase } from '../config/phases.js';
 import { durationPattern, durationToMs } from '../config/nginxValues.js';
 import { gatewayTarget } from '../render/nginxConfig.js';
 import { vendorPreset } from '../vendors/index.js';
-import { probeAttribute, probeHeader } from '../verify/records.js';
-import { sqsClientFor } from '../verify/sqsSource.js';
+import { probeAttribute, probeHeader } from '../verify/engine/records.js';
+import { sqsClientFor } from '../verify/sources/sqsSource.js';
 import { parseHostPort, parsePhaseFlag } from './options.js';
 
 export interface ProbeOptions {

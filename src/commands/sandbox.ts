@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { spawn } from 'node:child_process';
 import { ExitCode, UsageError } from '../errors.js';
 import { readState, type SandboxState } from '../sandbox/sandboxState.js';
-import { waitFor } from '../sandbox/childProcess.js';
+import { waitFor } from '../os/childProcess.js';
 import { isAlive as alive } from '../os/processes.js';
 
 export const defaultSandboxDir = '.mirror-sandbox';

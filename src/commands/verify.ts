@@ -11,13 +11,13 @@ import { loadConfig } from '../config/load.js';
 import type { MirrorConfig } from '../config/validate.js';
 import { durationPattern, durationToMs } from '../config/nginxValues.js';
 import { vendorPreset } from '../vendors/index.js';
-import { ParityLedger, type ParityJudgement } from '../verify/parityLedger.js';
-import { applyGate, formatRatio, type GateResult } from '../verify/gate.js';
-import { parseMatchMode, type MatchMode } from '../verify/matchKey.js';
-import { readParityLogs, resolveParityLogs, type ParityLogRead } from '../verify/parityLogSource.js';
-import { readOffline, type OfflineReading } from '../verify/offlineRead.js';
-import type { SqsRead } from '../verify/sqsSource.js';
-import type { CallbackRecord, QueueMessage } from '../verify/records.js';
+import { ParityLedger, type ParityJudgement } from '../verify/engine/parityLedger.js';
+import { applyGate, formatRatio, type GateResult } from '../verify/engine/gate.js';
+import { parseMatchMode, type MatchMode } from '../verify/engine/matchKey.js';
+import { readParityLogs, resolveParityLogs, type ParityLogRead } from '../verify/sources/parityLogSource.js';
+import { readOffline, type OfflineReading } from '../verify/sources/offlineRead.js';
+import type { SqsRead } from '../verify/sources/sqsSource.js';
+import type { CallbackRecord, QueueMessage } from '../verify/engine/records.js';
 import { expandGlob } from '../fs/glob.js';
 
 export interface VerifyOptions {
@@ -91,7 +91,7 @@ export async function runVerify(options: VerifyOptions): Promise<VerifyResult> {
   } else {
     // The queue is in no time order: every parity log first, then every message, judged once.
     // The AWS SDK is loaded only here: an offline run does not need it.
-    const { readQueue } = await import('../verify/sqsSource.js');
+    const { readQueue } = await import('../verify/sources/sqsSource.js');
     ledger = new ParityLedger({ ...ledgerOptions, listLimit });
     keepBodies(ledger);
     parityLogs = await readParityLogs(parityLog, (record: CallbackRecord) => ledger.addCallback(record));

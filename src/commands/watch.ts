@@ -14,12 +14,12 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import { readState as readCutoverState } from '../cutover/state.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { loadConfig } from '../config/load.js';
-import { ParityLedger, type MissingCallback, type ParityCounts, type ParityJudgement } from '../verify/parityLedger.js';
-import { applyGate, formatRatio } from '../verify/gate.js';
-import { parseParityLogLine } from '../verify/parityLogLine.js';
-import { LogFollower } from '../verify/logFollower.js';
-import { ParityMetrics } from '../verify/metrics.js';
-import { readQueue, sqsClientFor } from '../verify/sqsSource.js';
+import { ParityLedger, type MissingCallback, type ParityCounts, type ParityJudgement } from '../verify/engine/parityLedger.js';
+import { applyGate, formatRatio } from '../verify/engine/gate.js';
+import { parseParityLogLine } from '../verify/engine/parityLogLine.js';
+import { LogFollower } from '../verify/sources/logFollower.js';
+import { ParityMetrics } from '../verify/sources/metrics.js';
+import { readQueue, sqsClientFor } from '../verify/sources/sqsSource.js';
 import { verifySettings, type VerifyOptions } from './verify.js';
 import { parseHostPort } from './options.js';
 

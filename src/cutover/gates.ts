@@ -7,8 +7,8 @@
  */
 import type { Phase } from '../config/phases.js';
 import type { MirrorConfig } from '../config/validate.js';
-import type { GateVerdict } from '../verify/gate.js';
-import { formatRatio } from '../verify/gate.js';
+import type { GateVerdict } from '../verify/engine/gate.js';
+import { formatRatio } from '../verify/engine/gate.js';
 import type { ProbeOptions, ProbeResult } from '../commands/probe.js';
 
 export interface GateResult {

@@ -8,7 +8,7 @@ import { createTwoFilesPatch } from 'diff';
 import { phases, type Phase } from '../config/phases.js';
 import type { MirrorConfig } from '../config/validate.js';
 import { phaseSummaries, type RenderedFile } from '../render/nginxConfig.js';
-import { formatRatio } from '../verify/gate.js';
+import { formatRatio } from '../verify/engine/gate.js';
 
 export interface PhasePlan {
   phase: Phase;

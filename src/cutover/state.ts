@@ -9,7 +9,7 @@ import { dirname } from 'node:path';
 import { UsageError } from '../errors.js';
 import { isPhase, phases, type Phase } from '../config/phases.js';
 import { writeFileAtomic } from '../fs/atomicWrite.js';
-import type { GateVerdict } from '../verify/gate.js';
+import type { GateVerdict } from '../verify/engine/gate.js';
 
 export const defaultStatePath = '.mirror/state.json';
 

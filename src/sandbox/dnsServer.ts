@@ -12,8 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { MissingDependencyError } from '../errors.js';
-import { freePort } from './freePort.js';
-import { stopChild, waitFor } from './childProcess.js';
+import { freePort } from '../os/freePort.js';
+import { stopChild, waitFor } from '../os/childProcess.js';
 
 export interface DnsServer {
   /** `127.0.0.1:port`, as a `resolver.addresses` entry. */

@@ -14,8 +14,8 @@ import type { OpenApiDocument } from '../gateway/openapiDocument.js';
 import { openApiFor } from './apigwDocument.js';
 import { sandboxRawConfig } from './sandboxConfig.js';
 import { startShadowStack, type ShadowStack, type ShadowStackOptions } from './shadowStack.js';
-import type { QueueMessage } from '../verify/records.js';
-import { toQueueMessage } from '../verify/sqsSource.js';
+import type { QueueMessage } from '../verify/engine/records.js';
+import { toQueueMessage } from '../verify/sources/sqsSource.js';
 
 export interface FullSandboxOptions extends Omit<ShadowStackOptions, 'gateway'> {
   /** Replace the rendered document before the stand-in runs it (tests: the seed's template). */

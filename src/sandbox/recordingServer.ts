@@ -8,7 +8,7 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { TLSSocket } from 'node:tls';
-import { waitFor } from './childProcess.js';
+import { waitFor } from '../os/childProcess.js';
 
 export interface RecordedRequest {
   method: string;

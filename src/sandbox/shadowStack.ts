@@ -18,12 +18,12 @@ import { loadTemplates } from '../render/templates.js';
 import { writeHarness, type Harness } from '../nginx/harness.js';
 import { startNginx, type NginxProcess } from '../nginx/nginxProcess.js';
 import { findNginx } from '../nginx/nginxBinary.js';
-import { parseParityLogLine, type ParsedLine } from '../verify/parityLogLine.js';
+import { parseParityLogLine, type ParsedLine } from '../verify/engine/parityLogLine.js';
 import { createTestCa, type TestCa } from './testCa.js';
 import { startDnsServer, type DnsServer } from './dnsServer.js';
 import { startRecordingServer, type RecordingServer } from './recordingServer.js';
-import { freePort } from './freePort.js';
-import { waitFor } from './childProcess.js';
+import { freePort } from '../os/freePort.js';
+import { waitFor } from '../os/childProcess.js';
 import { sandboxRawConfig } from './sandboxConfig.js';
 
 export type ResolverMode = 'dnsmasq' | 'none' | 'silent';

@@ -9,8 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { execa, type ResultPromise } from 'execa';
 import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { MissingDependencyError } from '../errors.js';
-import { stopChild } from '../sandbox/childProcess.js';
-import { freePort } from '../sandbox/freePort.js';
+import { stopChild } from '../os/childProcess.js';
+import { freePort } from '../os/freePort.js';
 
 export interface Fauxqs {
   endpoint: string;

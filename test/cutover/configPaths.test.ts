@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCutoverAdvance, runCutoverStatus } from '../../src/commands/cutover.js';
 import { exampleConfig, withValue, writeConfigFile } from '../support/config.js';
-import { passGate } from './cutoverStack.js';
+import { passGate } from '../support/cutoverStack.js';
 
 const dirs: string[] = [];
 afterEach(async () => {

@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
-import { startCutoverStack, type CutoverStack } from './cutoverStack.js';
+import { startCutoverStack, type CutoverStack } from '../support/cutoverStack.js';
 import { runMirror } from '../support/cli.js';
 
 let stacks: CutoverStack[] = [];

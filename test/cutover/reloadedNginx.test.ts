@@ -11,7 +11,7 @@ import { runCutoverAdvance, runCutoverRollback, runCutoverStatus, formatCutoverM
 import { ExitCode } from '../../src/errors.js';
 import { renderedHash } from '../../src/cutover/plan.js';
 import { parseState } from '../../src/cutover/state.js';
-import { startCutoverStack, gateOf, passGate, type CutoverStack } from './cutoverStack.js';
+import { startCutoverStack, gateOf, passGate, type CutoverStack } from '../support/cutoverStack.js';
 
 let stacks: CutoverStack[] = [];
 afterEach(async () => {

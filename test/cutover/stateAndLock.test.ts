@@ -23,7 +23,7 @@ import { writeState, parseState, initialState, withTransition, type CutoverState
 import { decideAdvance, decideRollback, renderedHash, filesDiff } from '../../src/cutover/plan.js';
 import { probeResultToGate, type GateResult } from '../../src/cutover/gates.js';
 import { exampleConfig, withValue, writeConfigFile } from '../support/config.js';
-import { gateOf, passGate } from './cutoverStack.js';
+import { gateOf, passGate } from '../support/cutoverStack.js';
 
 async function workspace(phase = 'off', edit: (tree: Record<string, unknown>) => Record<string, unknown> = (t) => t) {
   const dir = await mkdtemp(join(tmpdir(), 'mirror-cutover-unit-'));

@@ -13,7 +13,7 @@ import { Agent, request } from 'undici';
 import { startFullSandbox, type FullSandbox, type FullSandboxOptions } from '../../src/sandbox/fullSandbox.js';
 import { sendCallbacks, trickyCallback } from '../../src/sandbox/callbacks.js';
 import { bizppurio } from '../../src/vendors/bizppurio.js';
-import { waitFor } from '../../src/sandbox/childProcess.js';
+import { waitFor } from '../../src/os/childProcess.js';
 import { runDoctor } from '../../src/commands/doctor.js';
 import type { OpenApiDocument } from '../../src/gateway/openapiDocument.js';
 

@@ -9,7 +9,7 @@ import { startFullSandbox, type FullSandbox } from '../../src/sandbox/fullSandbo
 import { sendCallbacks, trickyCallback } from '../../src/sandbox/callbacks.js';
 import { bizppurio } from '../../src/vendors/bizppurio.js';
 import type { OpenApiDocument } from '../../src/gateway/openapiDocument.js';
-import type { CallbackRecord } from '../../src/verify/records.js';
+import type { CallbackRecord } from '../../src/verify/engine/records.js';
 
 let sandboxes: FullSandbox[] = [];
 afterEach(async () => {

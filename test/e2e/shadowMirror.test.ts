@@ -11,8 +11,8 @@ import { bizppurio } from '../../src/vendors/bizppurio.js';
 import { runNginxTest } from '../../src/nginx/nginxTest.js';
 import { findNginx } from '../../src/nginx/nginxBinary.js';
 import { runLint } from '../../src/commands/lint.js';
-import { waitFor } from '../../src/sandbox/childProcess.js';
-import type { CallbackRecord } from '../../src/verify/records.js';
+import { waitFor } from '../../src/os/childProcess.js';
+import type { CallbackRecord } from '../../src/verify/engine/records.js';
 
 let stacks: ShadowStack[] = [];
 afterEach(async () => {

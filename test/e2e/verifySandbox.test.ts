@@ -10,7 +10,7 @@ import { startFullSandbox, type FullSandbox, type FullSandboxOptions } from '../
 import { sendCallbacks, trickyCallback } from '../../src/sandbox/callbacks.js';
 import { bizppurio } from '../../src/vendors/bizppurio.js';
 import { runVerify } from '../../src/commands/verify.js';
-import { waitFor } from '../../src/sandbox/childProcess.js';
+import { waitFor } from '../../src/os/childProcess.js';
 import { writeConfigFile } from '../support/config.js';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultDashboardFile, formatRenderDashboardText, runRenderDashboard } from '../../src/commands/renderDashboard.js';
 import { dashboardQueries, expandGrafanaVariables, renderDashboard, defaultDashboardView, type GrafanaDashboard } from '../../src/render/dashboard.js';
-import { ParityMetrics } from '../../src/verify/metrics.js';
+import { ParityMetrics } from '../../src/verify/sources/metrics.js';
 
 const dirs: string[] = [];
 afterEach(async () => {

@@ -11,7 +11,7 @@ import { request } from 'undici';
 import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { sandboxDown, sandboxStatus, sandboxUp } from '../../src/commands/sandbox.js';
 import { readState } from '../../src/sandbox/sandboxState.js';
-import { waitFor } from '../../src/sandbox/childProcess.js';
+import { waitFor } from '../../src/os/childProcess.js';
 import { childPids, isAlive as alive } from '../../src/os/processes.js';
 import { trickyCallback } from '../../src/sandbox/callbacks.js';
 import { execa } from 'execa';

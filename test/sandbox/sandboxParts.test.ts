@@ -5,7 +5,7 @@ import { Agent } from 'undici';
 import { createTestCa } from '../../src/sandbox/testCa.js';
 import { startDnsServer } from '../../src/sandbox/dnsServer.js';
 import { startRecordingServer } from '../../src/sandbox/recordingServer.js';
-import { startTargetProcess } from '../../src/sandbox/targetProcess.js';
+import { startTargetProcess } from '../support/targetProcess.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {

@@ -5,7 +5,7 @@
  * fauxqs queue (ready, delayed and in-flight messages) without changing it.
  */
 import { readFile } from 'node:fs/promises';
-import type { QueueMessage } from '../../../src/verify/records.js';
+import type { QueueMessage } from '../../src/verify/engine/records.js';
 
 export interface ArchiveRead {
   messages: QueueMessage[];

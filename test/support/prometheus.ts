@@ -8,9 +8,9 @@ import { access, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
-import { MissingDependencyError } from '../errors.js';
-import { stopChild, waitFor } from './childProcess.js';
-import { freePort } from './freePort.js';
+import { MissingDependencyError } from '../../src/errors.js';
+import { stopChild, waitFor } from '../../src/os/childProcess.js';
+import { freePort } from '../../src/os/freePort.js';
 
 export const prometheusBinary = '/usr/bin/prometheus';
 

@@ -6,8 +6,8 @@
  */
 import { createInterface } from 'node:readline';
 import { execa, type ResultPromise } from 'execa';
-import type { RecordingServerOptions } from './recordingServer.js';
-import { stopChild } from './childProcess.js';
+import type { RecordingServerOptions } from '../../src/sandbox/recordingServer.js';
+import { stopChild } from '../../src/os/childProcess.js';
 
 export interface TargetProcess {
   port: number;
@@ -19,7 +19,7 @@ export interface TargetProcess {
 
 export async function startTargetProcess(options: Omit<RecordingServerOptions, 'record'>, timeoutMs = 15_000): Promise<TargetProcess> {
   const fromSources = import.meta.url.endsWith('.ts');
-  const script = new URL(`./recordingServerMain.${fromSources ? 'ts' : 'js'}`, import.meta.url).pathname;
+  const script = new URL(`../../src/sandbox/recordingServerMain.${fromSources ? 'ts' : 'js'}`, import.meta.url).pathname;
   const nodeArgs = fromSources ? ['--import', import.meta.resolve('tsx/esm')] : [];
   const child: ResultPromise = execa(process.execPath, [...nodeArgs, script, JSON.stringify(options)], {
     reject: false,

@@ -19,11 +19,11 @@ import { startFauxqs, type Fauxqs } from '../../src/sqs/fauxqs.js';
 import { runVerify } from '../../src/commands/verify.js';
 import { trickyCallback } from '../../src/sandbox/callbacks.js';
 import { bizppurio } from '../../src/vendors/bizppurio.js';
-import { requestIdAttribute } from '../../src/verify/records.js';
+import { requestIdAttribute } from '../../src/verify/engine/records.js';
 import { exampleConfig, withValue, writeConfigFile } from '../support/config.js';
 import { numberedRequestId, parityLine } from '../support/parityLog.js';
-import { inspectQueue, readConsumeArchive } from './support/consumeArchive.js';
-import { seededRandom } from '../../src/sandbox/seededRandom.js';
+import { inspectQueue, readConsumeArchive } from '../support/consumeArchive.js';
+import { seededRandom } from '../support/seededRandom.js';
 import { runMirror } from '../support/cli.js';
 
 const total = 2_000;

@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { appendFile, mkdtemp, rename, rm, truncate, writeFile, copyFile, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LogFollower, type LineSource } from '../../src/verify/logFollower.js';
+import { LogFollower, type LineSource } from '../../src/verify/sources/logFollower.js';
 
 let dir: string;
 let follower: LogFollower | undefined;

@@ -1,7 +1,7 @@
 /** The parity metrics' own rules: counters follow the ledger, parity over a sliding window, fixed labels. */
 import { describe, expect, it } from 'vitest';
-import { ParityMetrics, receiveErrorKind, receiveErrorKinds } from '../../src/verify/metrics.js';
-import type { ParityCounts } from '../../src/verify/parityLedger.js';
+import { ParityMetrics, receiveErrorKind, receiveErrorKinds } from '../../src/verify/sources/metrics.js';
+import type { ParityCounts } from '../../src/verify/engine/parityLedger.js';
 
 const zero: ParityCounts = {
   callbacks: 0, matched: 0, missing: 0, pending: 0, unexpected: 0, duplicates: 0, bodyMismatches: 0,

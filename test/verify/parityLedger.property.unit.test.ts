@@ -6,9 +6,9 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ParityLedger } from '../../src/verify/parityLedger.js';
-import { applyGate } from '../../src/verify/gate.js';
-import { requestIdAttribute, type CallbackRecord, type QueueMessage } from '../../src/verify/records.js';
+import { ParityLedger } from '../../src/verify/engine/parityLedger.js';
+import { applyGate } from '../../src/verify/engine/gate.js';
+import { requestIdAttribute, type CallbackRecord, type QueueMessage } from '../../src/verify/engine/records.js';
 
 type Fate =
   | { kind: 'delivered'; lagMs: number; copies: number; corrupt: boolean }

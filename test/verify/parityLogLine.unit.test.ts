@@ -1,6 +1,6 @@
 /** One parity log line to a callback record: the fields `mirror render` logs, and what is refused. */
 import { describe, expect, it } from 'vitest';
-import { parseParityLogLine } from '../../src/verify/parityLogLine.js';
+import { parseParityLogLine } from '../../src/verify/engine/parityLogLine.js';
 
 const source = { file: 'parity.log', line: 1 };
 const line = (fields: Record<string, unknown>) =>

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { startFauxqs, type Fauxqs } from '../../src/sqs/fauxqs.js';
-import { waitFor } from '../../src/sandbox/childProcess.js';
+import { waitFor } from '../../src/os/childProcess.js';
 import { trickyCallback } from '../../src/sandbox/callbacks.js';
 import { bizppurio } from '../../src/vendors/bizppurio.js';
 import { formatWatchText, liveView, logLine, RecentMissing, runWatch, type WatchOptions, type WatchResult } from '../../src/commands/watch.js';

@@ -6,9 +6,9 @@
  * fatal: every whole line around it still counts.
  */
 import { createReadStream } from 'node:fs';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../../errors.js';
 import { LineBatches } from './lineBatches.js';
-import type { QueueMessage } from './records.js';
+import type { QueueMessage } from '../engine/records.js';
 
 export class ArchiveBatches {
   messages = 0;

@@ -20,7 +20,7 @@
  */
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { StringDecoder } from 'node:string_decoder';
-import { expandGlob } from '../fs/glob.js';
+import { expandGlob } from '../../fs/glob.js';
 
 export interface LineSource {
   file: string;

@@ -8,8 +8,8 @@
  * receive-error kind (a fixed list) and the phase name (the fixed list of phases).
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { phases } from '../config/phases.js';
-import type { ParityCounts } from './parityLedger.js';
+import { phases } from '../../config/phases.js';
+import type { ParityCounts } from '../engine/parityLedger.js';
 
 const counterNames = {
   callbacks: ['mirror_callbacks_total', 'Callbacks sent to API Gateway that the comparator took in (matched, missing or pending)'],

@@ -22,10 +22,10 @@
  */
 import type { Readable } from 'node:stream';
 import { ArchiveBatches } from './archiveSource.js';
-import { ParityLedger, type LedgerOptions, type MissingCallback } from './parityLedger.js';
+import { ParityLedger, type LedgerOptions, type MissingCallback } from '../engine/parityLedger.js';
 import { openParityLog, parityLogRead, type ParityLogBatches, type ParityLogRead } from './parityLogSource.js';
-import type { CallbackRecord, QueueMessage } from './records.js';
-import { mergeByTime, type TimedSource } from './timeMerge.js';
+import type { CallbackRecord, QueueMessage } from '../engine/records.js';
+import { mergeByTime, type TimedSource } from '../engine/timeMerge.js';
 
 export interface OfflineReading {
   /** `time`: both sides side by side; `all-at-once`: every parity log first, as before. */

@@ -7,11 +7,11 @@
 import { createReadStream } from 'node:fs';
 import { createGunzip } from 'node:zlib';
 import type { Readable } from 'node:stream';
-import { UsageError } from '../errors.js';
-import { expandGlob, hasGlob } from '../fs/glob.js';
+import { UsageError } from '../../errors.js';
+import { expandGlob, hasGlob } from '../../fs/glob.js';
 import { LineBatches } from './lineBatches.js';
-import { parseParityLogLine } from './parityLogLine.js';
-import type { CallbackRecord } from './records.js';
+import { parseParityLogLine } from '../engine/parityLogLine.js';
+import type { CallbackRecord } from '../engine/records.js';
 
 export interface UnparseableLine {
   file: string;

@@ -9,9 +9,9 @@
  */
 import { open, type FileHandle } from 'node:fs/promises';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
-import { MissingDependencyError } from '../errors.js';
-import type { QueueMessage } from './records.js';
-import type { MirrorConfig } from '../config/validate.js';
+import { MissingDependencyError } from '../../errors.js';
+import type { QueueMessage } from '../engine/records.js';
+import type { MirrorConfig } from '../../config/validate.js';
 
 export interface SqsReadOptions {
   queueUrl: string;
