@@ -16,7 +16,7 @@ import { parseArgs } from 'node:util';
 import { ReceiveMessageCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { startFauxqs, type Fauxqs } from '../src/sqs/fauxqs.js';
 import { readQueue } from '../src/verify/sources/sqsSource.js';
-import { requestIdAttribute } from '../src/verify/engine/records.js';
+import { requestIdAttribute } from '../src/wire/contract.js';
 import { benchCallbackBody, benchRequestId } from './support/benchCallbacks.js';
 
 const { values } = parseArgs({

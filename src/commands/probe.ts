@@ -19,7 +19,7 @@ import type { Phase } from '../config/phases.js';
 import { durationPattern, durationToMs } from '../config/nginxValues.js';
 import { gatewayTarget } from '../render/nginxConfig.js';
 import { vendorPreset } from '../vendors/index.js';
-import { probeAttribute, probeHeader } from '../verify/engine/records.js';
+import { probeAttribute, probeHeader } from '../wire/contract.js';
 import { sqsClientFor } from '../verify/sources/sqsSource.js';
 import { parseHostPort, parsePhaseFlag } from './options.js';
 

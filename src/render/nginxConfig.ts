@@ -7,7 +7,7 @@ import type { MirrorConfig } from '../config/validate.js';
 import type { Phase } from '../config/phases.js';
 import type { TemplateSet } from './templates.js';
 import { nginxArg } from './nginxArg.js';
-import { probeHeader } from '../verify/engine/records.js';
+import { probeHeader } from '../wire/contract.js';
 
 export type NginxContext = 'http' | 'server';
 

@@ -19,7 +19,7 @@ import { startFauxqs, type Fauxqs } from '../../src/sqs/fauxqs.js';
 import { runVerify } from '../../src/commands/verify.js';
 import { trickyCallback } from '../../src/sandbox/callbacks.js';
 import { bizppurio } from '../../src/vendors/bizppurio.js';
-import { requestIdAttribute } from '../../src/verify/engine/records.js';
+import { requestIdAttribute } from '../../src/wire/contract.js';
 import { exampleConfig, withValue, writeConfigFile } from '../support/config.js';
 import { numberedRequestId, parityLine } from '../support/parityLog.js';
 import { inspectQueue, readConsumeArchive } from '../support/consumeArchive.js';

@@ -13,7 +13,8 @@ import { ArchiveBatches } from '../../src/verify/sources/archiveSource.js';
 import { orderMarginMs } from '../../src/verify/sources/offlineRead.js';
 import { ParityLedger } from '../../src/verify/engine/parityLedger.js';
 import { readParityLogs } from '../../src/verify/sources/parityLogSource.js';
-import { requestIdAttribute, type QueueMessage } from '../../src/verify/engine/records.js';
+import type { QueueMessage } from '../../src/verify/engine/records.js';
+import { requestIdAttribute } from '../../src/wire/contract.js';
 import { exampleConfig, withValue, writeConfigFile } from '../support/config.js';
 import { seededRandom } from '../support/seededRandom.js';
 

@@ -8,7 +8,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ParityLedger, type MissingCallback } from '../../src/verify/engine/parityLedger.js';
-import { requestIdAttribute, type CallbackRecord, type QueueMessage } from '../../src/verify/engine/records.js';
+import type { CallbackRecord, QueueMessage } from '../../src/verify/engine/records.js';
+import { requestIdAttribute } from '../../src/wire/contract.js';
 
 const graceMs = 30_000;
 const base = 1_795_000_000_000;

@@ -8,7 +8,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ParityLedger } from '../../src/verify/engine/parityLedger.js';
 import { applyGate } from '../../src/verify/engine/gate.js';
-import { requestIdAttribute, type CallbackRecord, type QueueMessage } from '../../src/verify/engine/records.js';
+import type { CallbackRecord, QueueMessage } from '../../src/verify/engine/records.js';
+import { requestIdAttribute } from '../../src/wire/contract.js';
 
 type Fate =
   | { kind: 'delivered'; lagMs: number; copies: number; corrupt: boolean }

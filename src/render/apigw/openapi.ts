@@ -12,7 +12,7 @@
 import Handlebars from 'handlebars';
 import type { MirrorConfig } from '../../config/validate.js';
 import type { OpenApiDocument } from '../../gateway/openapiDocument.js';
-import { requestIdAttribute, probeAttribute, probeHeader } from '../../verify/engine/records.js';
+import { requestIdAttribute, probeAttribute, probeHeader } from '../../wire/contract.js';
 import { vendorPreset } from '../../vendors/index.js';
 
 export { probeHeader };

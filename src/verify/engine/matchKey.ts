@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { CallbackRecord, QueueMessage } from './records.js';
-import { requestIdAttribute } from './records.js';
+import { requestIdAttribute } from '../../wire/contract.js';
 
 export type MatchMode = { kind: 'request-id' } | { kind: 'fields'; fields: string[] } | { kind: 'body-hash' };
 

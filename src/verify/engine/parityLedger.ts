@@ -17,7 +17,8 @@
  */
 import { KeyFingerprints } from './keyFingerprints.js';
 import { keyFunctions, type KeyFunctions, type MatchMode } from './matchKey.js';
-import { probeAttribute, type CallbackRecord, type QueueMessage } from './records.js';
+import type { CallbackRecord, QueueMessage } from './records.js';
+import { probeAttribute } from '../../wire/contract.js';
 
 export interface LedgerOptions {
   match: MatchMode;

@@ -26,8 +26,3 @@ export interface QueueMessage {
   /** SQS `SentTimestamp`, epoch milliseconds. */
   sentTimestampMs: number;
 }
-
-export const requestIdAttribute = 'mirror-request-id';
-export const probeAttribute = 'mirror-probe';
-/** The header `mirror probe` marks its synthetic callbacks with; the API Gateway template turns it into `mirror-probe`. */
-export const probeHeader = 'X-Mirror-Probe';
