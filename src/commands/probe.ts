@@ -14,7 +14,7 @@ import { Agent, request } from 'undici';
 import { ChangeMessageVisibilityBatchCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { ExitCode, UsageError } from '../errors.js';
 import { loadConfig } from '../config/load.js';
-import type { MirrorConfig } from '../config/validate.js';
+import type { MirrorConfig } from '../config/types.js';
 import type { Phase } from '../config/phases.js';
 import { durationPattern, durationToMs } from '../config/nginxValues.js';
 import { gatewayTarget } from '../render/nginxConfig.js';

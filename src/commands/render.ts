@@ -3,7 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { ExitCode } from '../errors.js';
 import { loadConfig } from '../config/load.js';
-import type { RuleIssue } from '../config/validate.js';
+import type { RuleIssue } from '../config/types.js';
 import { renderNginx, phaseSummaries, type RenderedFile } from '../render/nginxConfig.js';
 import { loadTemplates } from '../render/templates.js';
 import { writeFileAtomic } from '../fs/atomicWrite.js';

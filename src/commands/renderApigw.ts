@@ -3,7 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { ExitCode, UsageError } from '../errors.js';
 import { loadConfig } from '../config/load.js';
-import type { MirrorConfig, RuleIssue } from '../config/validate.js';
+import type { MirrorConfig, RuleIssue } from '../config/types.js';
 import { apigwWarnings, renderCloudFormation } from '../render/apigw/cloudformation.js';
 import { renderOpenApi, roleName } from '../render/apigw/openapi.js';
 import { loadTemplates } from '../render/templates.js';

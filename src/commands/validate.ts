@@ -5,7 +5,7 @@
  */
 import { ExitCode } from '../errors.js';
 import { loadConfig } from '../config/load.js';
-import type { MirrorConfig, RuleIssue } from '../config/validate.js';
+import type { MirrorConfig, RuleIssue } from '../config/types.js';
 import type { Phase } from '../config/phases.js';
 import { renderNginx } from '../render/nginxConfig.js';
 import { loadTemplates } from '../render/templates.js';

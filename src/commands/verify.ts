@@ -8,7 +8,7 @@
  */
 import { ExitCode, UsageError } from '../errors.js';
 import { loadConfig } from '../config/load.js';
-import type { MirrorConfig } from '../config/validate.js';
+import type { MirrorConfig } from '../config/types.js';
 import { durationPattern, durationToMs } from '../config/nginxValues.js';
 import { vendorPreset } from '../vendors/index.js';
 import { ParityLedger, type ParityJudgement } from '../verify/engine/parityLedger.js';

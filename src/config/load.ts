@@ -3,7 +3,8 @@ import { readFile } from 'node:fs/promises';
 import { parseDocument } from 'yaml';
 import { ConfigError, UsageError } from '../errors.js';
 import type { Phase } from './phases.js';
-import { validateConfig, type MirrorConfig, type RuleIssue } from './validate.js';
+import { validateConfig } from './validate.js';
+import type { MirrorConfig, RuleIssue } from './types.js';
 
 export const defaultConfigPath = 'mirror.yaml';
 

@@ -1,14 +1,16 @@
 /** Cross-field config rules: small functions, each returning the issues it finds. */
 import { durationToMs } from './nginxValues.js';
 import { usesCustomDomain, type Phase } from './phases.js';
-import type { MirrorConfig, RuleIssue } from './validate.js';
+import type { MirrorConfig, RuleIssue } from './types.js';
 
-export type ConfigRule = (config: MirrorConfig, phase: Phase) => RuleIssue[];
+type ConfigRule = (config: MirrorConfig) => RuleIssue[];
+/** A rule that depends on the phase the config is checked for, not only on the config. */
+type PhaseRule = (config: MirrorConfig, phase: Phase) => RuleIssue[];
 
 /** Mirror timeouts above this stall the vendor's keepalive connection (FINDINGS.md, fact 7). */
 export const maxMirrorTimeoutMs = 5000;
 
-const customDomainForPhase: ConfigRule = (config, phase) =>
+const customDomainForPhase: PhaseRule = (config, phase) =>
   usesCustomDomain(phase) && !config.apiGateway.customDomain
     ? [{ severity: 'error', path: 'apiGateway.customDomain', message: `is required for the ${phase} phase: expected the custom domain host name` }]
     : [];
@@ -54,7 +56,6 @@ const bodylessParityLog: ConfigRule = (config) =>
     : [{ severity: 'warning', path: 'parityLog.body', message: 'false: verify can join on the request id only, and cannot detect body mismatches' }];
 
 export const configRules: readonly ConfigRule[] = [
-  customDomainForPhase,
   mirrorTimeouts,
   zeroDurations,
   reservedRequestIdHeader,
@@ -62,3 +63,13 @@ export const configRules: readonly ConfigRule[] = [
   queueRegion,
   bodylessParityLog,
 ];
+
+const phaseRules: readonly PhaseRule[] = [customDomainForPhase];
+
+/**
+ * The checks that depend on the phase: a loaded config is checked for another phase
+ * (the one a cutover moves to) with this, without reading and validating it again.
+ */
+export function phaseIssues(config: MirrorConfig, phase: Phase): RuleIssue[] {
+  return phaseRules.flatMap((rule) => rule(config, phase));
+}

@@ -5,30 +5,10 @@
 import type { z } from 'zod';
 import type { ConfigIssue } from '../errors.js';
 import { configSchema, type ParsedConfig } from './schema.js';
-import { parseUpstreamUrl, type UpstreamUrl } from './nginxValues.js';
-import { configRules } from './rules.js';
+import { parseUpstreamUrl } from './nginxValues.js';
+import { configRules, phaseIssues } from './rules.js';
 import type { Phase } from './phases.js';
-
-export interface SqsQueue {
-  url: string;
-  accountId: string;
-  name: string;
-  /** From the host (sqs.{region}.amazonaws.com); undefined for emulators. */
-  region?: string;
-}
-
-/** The config every command works with: defaults applied, derived values filled in. */
-export interface MirrorConfig extends Omit<ParsedConfig, 'name' | 'apiGateway' | 'sqs'> {
-  name: string;
-  apiGateway: ParsedConfig['apiGateway'] & { resourcePath: string; basePath: string };
-  sqs: ParsedConfig['sqs'] & { queue: SqsQueue };
-  origin: UpstreamUrl;
-}
-
-export type Severity = 'error' | 'warning';
-export interface RuleIssue extends ConfigIssue {
-  severity: Severity;
-}
+import type { MirrorConfig, RuleIssue, SqsQueue } from './types.js';
 
 export type ConfigResult =
   | { ok: true; config: MirrorConfig; warnings: RuleIssue[] }
@@ -50,7 +30,7 @@ export function validateConfig(raw: unknown, phase?: Phase): ConfigResult {
     };
   }
   const config = normalize(parsed.data, queue);
-  const ruleIssues = configRules.flatMap((rule) => rule(config, phase ?? config.phase));
+  const ruleIssues = [...configRules.flatMap((rule) => rule(config)), ...phaseIssues(config, phase ?? config.phase)];
   const errors = ruleIssues.filter((i) => i.severity === 'error');
   if (errors.length > 0) return { ok: false, issues: errors.map(({ path, message }) => ({ path, message })) };
   return { ok: true, config, warnings: ruleIssues.filter((i) => i.severity === 'warning') };

@@ -6,7 +6,7 @@
  * its minimum sample.
  */
 import type { Phase } from '../config/phases.js';
-import type { MirrorConfig } from '../config/validate.js';
+import type { MirrorConfig } from '../config/types.js';
 import type { GateVerdict } from '../verify/engine/gate.js';
 import { formatRatio } from '../verify/engine/gate.js';
 import type { ProbeOptions, ProbeResult } from '../commands/probe.js';

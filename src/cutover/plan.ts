@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { createTwoFilesPatch } from 'diff';
 import { phases, type Phase } from '../config/phases.js';
-import type { MirrorConfig } from '../config/validate.js';
+import type { MirrorConfig } from '../config/types.js';
 import { phaseSummaries, type RenderedFile } from '../render/nginxConfig.js';
 import { formatRatio } from '../verify/engine/gate.js';
 

@@ -3,7 +3,7 @@
  * system, no process: the render, validate and cutover commands do the writing.
  */
 import Handlebars from 'handlebars';
-import type { MirrorConfig } from '../config/validate.js';
+import type { MirrorConfig } from '../config/types.js';
 import type { Phase } from '../config/phases.js';
 import type { TemplateSet } from './templates.js';
 import { nginxArg } from './nginxArg.js';

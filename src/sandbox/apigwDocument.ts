@@ -1,5 +1,5 @@
 /** The OpenAPI document `mirror render apigw` writes for a config, as the stand-in executes it. */
-import type { MirrorConfig } from '../config/validate.js';
+import type { MirrorConfig } from '../config/types.js';
 import type { OpenApiDocument } from '../gateway/openapiDocument.js';
 import { renderOpenApi } from '../render/apigw/openapi.js';
 import { loadTemplates } from '../render/templates.js';

@@ -6,7 +6,8 @@
  */
 import { appendFile } from 'node:fs/promises';
 import { ReceiveMessageCommand, DeleteMessageBatchCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { validateConfig, type MirrorConfig } from '../config/validate.js';
+import { validateConfig } from '../config/validate.js';
+import type { MirrorConfig } from '../config/types.js';
 import type { Phase } from '../config/phases.js';
 import { startFauxqs, type Fauxqs } from '../sqs/fauxqs.js';
 import { startStandIn } from '../gateway/standIn.js';

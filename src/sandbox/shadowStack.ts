@@ -11,7 +11,8 @@
  */
 import { createSocket, type Socket } from 'node:dgram';
 import { readFile } from 'node:fs/promises';
-import { validateConfig, type MirrorConfig } from '../config/validate.js';
+import { validateConfig } from '../config/validate.js';
+import type { MirrorConfig } from '../config/types.js';
 import type { Phase } from '../config/phases.js';
 import { renderNginx, gatewayTarget, type RenderedNginx } from '../render/nginxConfig.js';
 import { loadTemplates } from '../render/templates.js';

@@ -7,7 +7,8 @@
 import { request as httpsRequest } from 'node:https';
 import { GetQueueAttributesCommand, ReceiveMessageCommand, DeleteMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { validateConfig, type MirrorConfig } from '../../src/config/validate.js';
+import { validateConfig } from '../../src/config/validate.js';
+import type { MirrorConfig } from '../../src/config/types.js';
 import type { OpenApiDocument, Integration } from '../../src/gateway/openapiDocument.js';
 import { gatewayResponses, startStandIn, type StandIn } from '../../src/gateway/standIn.js';
 import { renderOpenApi } from '../../src/render/apigw/openapi.js';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { validateConfig, type MirrorConfig } from '../../src/config/validate.js';
+import { validateConfig } from '../../src/config/validate.js';
+import type { MirrorConfig } from '../../src/config/types.js';
 import { phases, type Phase } from '../../src/config/phases.js';
 import { gatewayTarget, renderNginx, type RenderedNginx } from '../../src/render/nginxConfig.js';
 import { loadTemplates } from '../../src/render/templates.js';

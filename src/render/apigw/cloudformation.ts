@@ -10,7 +10,7 @@
  * checks every resource against the published resource spec (@aws-cdk/aws-service-spec).
  */
 import { createHash } from 'node:crypto';
-import type { MirrorConfig, RuleIssue } from '../../config/validate.js';
+import type { MirrorConfig, RuleIssue } from '../../config/types.js';
 import { renderOpenApi, roleName } from './openapi.js';
 
 export type Intrinsic = { Ref: string } | { 'Fn::GetAtt': [string, string] } | { 'Fn::Sub': string };

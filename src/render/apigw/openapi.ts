@@ -10,7 +10,7 @@
  * code, `default` taking the rest.
  */
 import Handlebars from 'handlebars';
-import type { MirrorConfig } from '../../config/validate.js';
+import type { MirrorConfig } from '../../config/types.js';
 import type { OpenApiDocument } from '../../gateway/openapiDocument.js';
 import { requestIdAttribute, probeAttribute, probeHeader } from '../../wire/contract.js';
 import { vendorPreset } from '../../vendors/index.js';

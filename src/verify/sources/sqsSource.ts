@@ -11,7 +11,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
 import { MissingDependencyError } from '../../errors.js';
 import type { QueueMessage } from '../engine/records.js';
-import type { MirrorConfig } from '../../config/validate.js';
+import type { MirrorConfig } from '../../config/types.js';
 
 export interface SqsReadOptions {
   queueUrl: string;
