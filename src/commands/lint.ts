@@ -5,9 +5,8 @@
  * UsageError (exit 2).
  */
 import { ExitCode, UsageError } from '../errors.js';
-import { loadNginxConfig } from '../lint/load.js';
-import { lintTree } from '../lint/index.js';
-import { countFindings, formatSarif, formatText, type LintReport } from '../lint/report.js';
+import { lintFiles } from '../lint/lintFiles.js';
+import { formatSarif, formatText, type LintReport } from '../lint/report.js';
 
 export type { LintReport } from '../lint/report.js';
 
@@ -18,14 +17,7 @@ export interface LintOptions {
 
 export async function runLint(options: LintOptions): Promise<{ report: LintReport; output: string; exitCode: ExitCode }> {
   if (options.files.length === 0) throw new UsageError('mirror lint needs at least one nginx config file');
-  const findings = [];
-  const files: string[] = [];
-  for (const file of options.files) {
-    const loaded = await loadNginxConfig(file);
-    files.push(...loaded.files);
-    findings.push(...lintTree(loaded.tree));
-  }
-  const report: LintReport = { findings, counts: countFindings(findings), files: [...new Set(files)] };
+  const report = await lintFiles(options.files);
   const output = options.format === 'json' ? JSON.stringify(report, null, 2) : options.format === 'sarif' ? formatSarif(report) : formatText(report);
   return { report, output, exitCode: report.counts.error > 0 ? ExitCode.checkFailed : ExitCode.ok };
 }

@@ -1,19 +1,13 @@
 /**
- * `mirror validate`: render into a throwaway prefix, run the real `nginx -t`, map
- * its messages back to the rendered files, then lint what `nginx -t` cannot see.
- * Offline by construction: no host name in the rendered files is resolved at load.
+ * `mirror validate`: the config loaded for a phase, its render checked by the real
+ * `nginx -t` and the lint (src/validate/checkRender.ts), reported.
  */
 import { ExitCode } from '../errors.js';
 import { loadConfig } from '../config/load.js';
-import type { MirrorConfig, RuleIssue } from '../config/types.js';
+import type { RuleIssue } from '../config/types.js';
 import type { Phase } from '../config/phases.js';
-import { renderNginx } from '../render/nginxConfig.js';
-import { loadTemplates } from '../render/templates.js';
 import { findNginx } from '../nginx/nginxBinary.js';
-import { writeHarness, type Harness } from '../nginx/harness.js';
-import { runNginxTest, type NginxTestResult } from '../nginx/nginxTest.js';
-import { runLint } from './lint.js';
-import type { Finding } from '../lint/types.js';
+import { checkRender, type RenderCheck } from '../validate/checkRender.js';
 import { parsePhaseFlag } from './options.js';
 
 export interface ValidateOptions {
@@ -28,8 +22,8 @@ export interface ValidateResult {
   exitCode: ExitCode;
   phase: Phase;
   nginxPath: string;
-  nginxTest: Pick<NginxTestResult, 'ok' | 'exitCode' | 'messages'>;
-  lint: { findings: Finding[]; errors: number; warnings: number };
+  nginxTest: RenderCheck['nginxTest'];
+  lint: RenderCheck['lint'];
   /** What the check changed to stay offline and side-effect free. */
   notes: string[];
   warnings: RuleIssue[];
@@ -41,59 +35,8 @@ export async function runValidate(options: ValidateOptions): Promise<ValidateRes
   const { config, warnings } = await loadConfig(options.config, requested);
   const phase = requested ?? config.phase;
   const nginxPath = await findNginx(options.nginx);
-  const { harness, notes } = await prepareHarness(config, phase);
-  try {
-    const nginxTest = await runNginxTest(nginxPath, harness);
-    const lintRun = await runLint({ files: [harness.confPath], format: 'json' });
-    const findings = lintRun.report.findings.map((f) => ({ ...f, file: harness.fileMap[f.file] ?? f.file }));
-    const lint = {
-      findings,
-      errors: findings.filter((f) => f.severity === 'error').length,
-      warnings: findings.filter((f) => f.severity === 'warning').length,
-    };
-    const ok = nginxTest.ok && lint.errors === 0;
-    return {
-      exitCode: ok ? ExitCode.ok : ExitCode.checkFailed,
-      phase,
-      nginxPath,
-      nginxTest: { ok: nginxTest.ok, exitCode: nginxTest.exitCode, messages: nginxTest.messages },
-      lint,
-      notes,
-      warnings,
-      ...(options.keep ? { prefix: harness.prefix } : {}),
-    };
-  } finally {
-    if (!options.keep) await harness.remove();
-  }
-}
-
-/**
- * Render the phase into a fresh harness. Two substitutions keep `nginx -t` offline
- * and harmless, and are reported: the parity log goes into the prefix (nginx -t
- * opens log files), and an origin named by host gets a stub `upstream {}` (a
- * literal host in proxy_pass is resolved at load time).
- */
-async function prepareHarness(config: MirrorConfig, phase: Phase): Promise<{ harness: Harness; notes: string[] }> {
-  const templates = await loadTemplates('nginx');
-  const notes: string[] = [];
-  const upstreamStubs: string[] = [];
-  let checked: MirrorConfig = config;
-  if (!config.origin.isAddress) {
-    if (config.origin.port === undefined) {
-      upstreamStubs.push(config.origin.host);
-      notes.push(`origin host ${config.origin.host} was declared as a stub upstream block so nginx -t resolves nothing`);
-    } else {
-      checked = { ...checked, origin: { ...checked.origin, host: '127.0.0.1', isAddress: true } };
-      notes.push(`origin host ${config.origin.host} was replaced by 127.0.0.1 so nginx -t resolves nothing`);
-    }
-  }
-  notes.push(`parityLog.path ${config.parityLog.path} was pointed into the throwaway prefix so nginx -t creates no file`);
-  const harness = await writeHarness({
-    render: (prefix) =>
-      renderNginx({ ...checked, parityLog: { ...checked.parityLog, path: `${prefix}/logs/parity.log` } }, phase, templates),
-    upstreamStubs,
-  });
-  return { harness, notes };
+  const { ok, prefix, ...check } = await checkRender(config, phase, nginxPath, options.keep ? { keep: true } : {});
+  return { exitCode: ok ? ExitCode.ok : ExitCode.checkFailed, phase, nginxPath, ...check, warnings, ...(prefix ? { prefix } : {}) };
 }
 
 export function formatValidateText(result: ValidateResult): string {

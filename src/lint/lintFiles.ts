@@ -1,0 +1,16 @@
+/** Lint nginx config files from disk, includes resolved: the lint core with its file reader. */
+import { loadNginxConfig } from './load.js';
+import { lintTree } from './index.js';
+import { countFindings, type LintReport } from './report.js';
+import type { Finding } from './types.js';
+
+export async function lintFiles(paths: readonly string[]): Promise<LintReport> {
+  const findings: Finding[] = [];
+  const files: string[] = [];
+  for (const path of paths) {
+    const loaded = await loadNginxConfig(path);
+    files.push(...loaded.files);
+    findings.push(...lintTree(loaded.tree));
+  }
+  return { findings, counts: countFindings(findings), files: [...new Set(files)] };
+}
