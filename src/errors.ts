@@ -56,8 +56,3 @@ export class MissingDependencyError extends MirrorError {
 export class CheckFailedError extends MirrorError {
   readonly exitCode = ExitCode.checkFailed;
 }
-
-/** A gate could not decide (too few callbacks judged): exit 4, never a pass. */
-export class InconclusiveError extends MirrorError {
-  readonly exitCode = ExitCode.inconclusive;
-}

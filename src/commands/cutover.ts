@@ -16,6 +16,7 @@ import { buildPlan, decideAdvance, gateDescription, type CutoverPlan, type Phase
 import { readState, type Transition } from '../cutover/state.js';
 import { defaultGate, type Gate, type GateContext, type GateResult } from '../cutover/gates.js';
 import { runTransition, type TransitionResult } from '../cutover/transition.js';
+import { verdictExitCode } from '../verify/engine/gate.js';
 import type { LiveNginx } from '../cutover/liveNginx.js';
 
 export type { Gate, GateContext, GateResult } from '../cutover/gates.js';
@@ -273,10 +274,6 @@ function soakStart(soak: string | undefined, now: (() => Date) | undefined): str
   if (soak === undefined) return undefined;
   if (!durationPattern.test(soak)) throw new UsageError(`--soak ${soak}: expected a duration such as 30m, 1h or 1d`);
   return new Date((now?.() ?? new Date()).getTime() - durationToMs(soak)).toISOString();
-}
-
-function verdictExitCode(verdict: GateResult['verdict']): ExitCode {
-  return verdict === 'pass' ? ExitCode.ok : verdict === 'fail' ? ExitCode.checkFailed : ExitCode.inconclusive;
 }
 
 function formatGate(gate: GateResult, prefix: string): string[] {

@@ -6,195 +6,20 @@
  * unexpected messages, delivery lag. No body is printed unless `--show-bodies`,
  * and the vendor's personal fields stay masked unless `--no-redact`.
  */
-import { ExitCode, UsageError } from '../errors.js';
 import { loadConfig } from '../config/load.js';
-import type { MirrorConfig } from '../config/types.js';
-import { durationPattern, durationToMs } from '../config/nginxValues.js';
-import { vendorPreset } from '../vendors/index.js';
-import { ParityLedger, type ParityJudgement } from '../verify/engine/parityLedger.js';
-import { applyGate, formatRatio, type GateResult } from '../verify/engine/gate.js';
-import { parseMatchMode, type MatchMode } from '../verify/engine/matchKey.js';
-import { readParityLogs, resolveParityLogs, type ParityLogRead } from '../verify/sources/parityLogSource.js';
-import { readOffline, type OfflineReading } from '../verify/sources/offlineRead.js';
-import type { SqsRead } from '../verify/sources/sqsSource.js';
-import type { CallbackRecord, QueueMessage } from '../verify/engine/records.js';
-import { expandGlob } from '../fs/glob.js';
+import { formatRatio } from '../verify/engine/gate.js';
+import { compareParity, type ParityOptions, type VerifyResult } from '../verify/parity.js';
 
-export interface VerifyOptions {
+export { mask } from '../verify/parity.js';
+export type { VerifyResult } from '../verify/parity.js';
+
+export interface VerifyOptions extends ParityOptions {
   config?: string;
-  /** Parity logs, globs or `-` (default: the config's parityLog.path). */
-  parityLog?: string[];
-  sqsArchive?: string[];
-  mode?: 'peek' | 'consume';
-  archive?: string;
-  since?: string;
-  until?: string;
-  grace?: string;
-  match?: string;
-  gate?: number;
-  minSample?: number;
-  showBodies?: boolean;
-  redact?: boolean;
-  receivers?: number;
-  now?: number;
-}
-
-export interface VerifyResult {
-  exitCode: ExitCode;
-  verdict: GateResult['verdict'];
-  gate: GateResult;
-  parity: number | null;
-  counts: ParityJudgement['counts'] & { unparseable: number };
-  lagMs: ParityJudgement['lagMs'];
-  missing: ParityJudgement['missing'];
-  mismatches: (ParityJudgement['mismatches'][number] & { callbackBody?: string; messageBody?: string })[];
-  unexpected: ParityJudgement['unexpected'];
-  parityLogs: ParityLogRead;
-  sqs: (SqsRead & { note: string }) | { archives: string[]; messages: number; unreadable: { file: string; line: number }[]; reading: OfflineReading };
-  window: { since?: string; until?: string; graceMs: number };
-  match: MatchMode;
 }
 
 export async function runVerify(options: VerifyOptions): Promise<VerifyResult> {
   const { config } = await loadConfig(options.config);
-  const parityLog = options.parityLog?.length ? options.parityLog : [config.parityLog.path];
-  const now = options.now ?? Date.now();
-  const { match, graceMs, since, until, gate, minSample, mode } = verifySettings(options, config, now);
-
-  const ledgerOptions = { match, graceMs, ...(since !== undefined ? { since } : {}), ...(until !== undefined ? { until } : {}) };
-  // Bodies only of the mismatches the report lists (the ledger lists the first ones).
-  const listLimit = 1000;
-  const bodies = options.showBodies ? new Map<string, string>() : undefined;
-  const messageBodies = options.showBodies ? new Map<string, string>() : undefined;
-  const keepBodies = (ledger: ParityLedger) => {
-    bodies?.clear();
-    messageBodies?.clear();
-    let listed = 0;
-    if (bodies && messageBodies) {
-      ledger.onBodyMismatch = (record, message) => {
-        if (listed++ >= listLimit) return;
-        bodies.set(record.requestId, record.body ?? '');
-        messageBodies.set(message.messageId, message.body);
-      };
-    }
-  };
-  let ledger: ParityLedger;
-  let parityLogs: ParityLogRead;
-  let missing: ParityJudgement['missing'] | undefined;
-  let sqs: VerifyResult['sqs'];
-  if (options.sqsArchive && options.sqsArchive.length > 0) {
-    const archives: string[] = [];
-    for (const pattern of options.sqsArchive) archives.push(...(await expandGlob(pattern)));
-    const offline = await readOffline({ files: await resolveParityLogs(parityLog), archives, ledger: { ...ledgerOptions, listLimit }, now, prepare: keepBodies });
-    ({ ledger, parityLogs, missing } = offline);
-    sqs = { archives, messages: offline.archive.messages, unreadable: offline.archive.unreadable, reading: offline.reading };
-  } else {
-    // The queue is in no time order: every parity log first, then every message, judged once.
-    // The AWS SDK is loaded only here: an offline run does not need it.
-    const { readQueue } = await import('../verify/sources/sqsSource.js');
-    ledger = new ParityLedger({ ...ledgerOptions, listLimit });
-    keepBodies(ledger);
-    parityLogs = await readParityLogs(parityLog, (record: CallbackRecord) => ledger.addCallback(record));
-    const read = await readQueue(
-      {
-        queueUrl: config.sqs.queueUrl,
-        ...(config.sqs.queue.region ? { region: config.sqs.queue.region } : {}),
-        ...(config.sqs.endpoint ? { endpoint: config.sqs.endpoint } : {}),
-        mode,
-        ...(options.archive ? { archive: options.archive } : {}),
-        ...(options.receivers ? { receivers: options.receivers } : {}),
-      },
-      (message: QueueMessage) => ledger.addMessage(message),
-    );
-    sqs = {
-      ...read,
-      note:
-        mode === 'peek'
-          ? `peek: ${read.received} messages were received and not deleted; they stay invisible to their real consumers for ${read.visibilitySeconds}s`
-          : `consume: ${read.deleted} messages were archived to ${options.archive} and then deleted`,
-    };
-  }
-  ledger.advance(now);
-  const judgement = ledger.judgement();
-  if (missing) judgement.missing = missing;
-  const gateResult = applyGate(judgement, { threshold: gate, minSample });
-  const redact = options.redact !== false;
-  const personal = vendorPreset(config.vendor).personalFields;
-  return {
-    exitCode: gateResult.verdict === 'pass' ? ExitCode.ok : gateResult.verdict === 'fail' ? ExitCode.checkFailed : ExitCode.inconclusive,
-    verdict: gateResult.verdict,
-    gate: gateResult,
-    parity: judgement.parity,
-    counts: { ...judgement.counts, unparseable: parityLogs.unparseable },
-    lagMs: judgement.lagMs,
-    missing: judgement.missing,
-    mismatches: judgement.mismatches.map((m) => ({
-      ...m,
-      ...(bodies ? { callbackBody: mask(bodies.get(m.requestId) ?? '', personal, redact) } : {}),
-      ...(messageBodies ? { messageBody: mask(messageBodies.get(m.messageId) ?? '', personal, redact) } : {}),
-    })),
-    unexpected: judgement.unexpected,
-    parityLogs,
-    sqs,
-    window: { ...(since !== undefined ? { since: new Date(since).toISOString() } : {}), ...(until !== undefined ? { until: new Date(until).toISOString() } : {}), graceMs },
-    match,
-  };
-}
-
-export interface VerifySettings {
-  match: MatchMode;
-  graceMs: number;
-  since?: number;
-  until?: number;
-  gate: number;
-  minSample: number;
-  mode: 'peek' | 'consume';
-}
-
-/** Flags over config defaults, each checked with a message naming the flag. */
-export function verifySettings(options: VerifyOptions, config: MirrorConfig, now: number): VerifySettings {
-  const match = options.match ? parseMatchMode(options.match) : { kind: 'request-id' as const };
-  if (!match) throw new UsageError(`--match ${options.match}: expected request-id, body-hash, or field:NAME[,field:NAME…]`);
-  const grace = options.grace ?? config.verify.grace;
-  if (!durationPattern.test(grace)) throw new UsageError(`--grace ${grace}: expected a duration such as 30s, 2m or 1h`);
-  const since = options.since === undefined ? undefined : parseTime(options.since, now, '--since');
-  const until = options.until === undefined ? undefined : parseTime(options.until, now, '--until');
-  const gate = options.gate ?? config.verify.gate;
-  if (!(gate >= 0 && gate <= 1)) throw new UsageError(`--gate ${gate}: expected a ratio from 0 to 1, e.g. 0.999`);
-  const minSample = options.minSample ?? config.verify.minSample;
-  if (!Number.isInteger(minSample) || minSample < 1) throw new UsageError(`--min-sample ${minSample}: expected a whole number of at least 1`);
-  const mode = options.mode ?? 'peek';
-  if (mode === 'consume' && !options.archive) throw new UsageError('--mode consume needs --archive FILE: each message is archived before it is deleted');
-  return { match, graceMs: durationToMs(grace), ...(since !== undefined ? { since } : {}), ...(until !== undefined ? { until } : {}), gate, minSample, mode };
-}
-
-/** An ISO time, or a duration back from now (`30m` = thirty minutes ago). */
-export function parseTime(text: string, now: number, flag: string): number {
-  if (durationPattern.test(text)) return now - durationToMs(text);
-  const t = Date.parse(text);
-  if (Number.isNaN(t)) throw new UsageError(`${flag} ${text}: expected an ISO time (2026-11-25T06:00:00Z) or a duration back from now (30m)`);
-  return t;
-}
-
-/** Masks the vendor's personal fields in a JSON body (`01012345678` -> `010*****678`). */
-export function mask(body: string, fields: readonly string[], redact: boolean): string {
-  if (!redact) return body;
-  try {
-    const value = JSON.parse(body) as unknown;
-    if (value && typeof value === 'object' && !Array.isArray(value)) {
-      const copy = { ...(value as Record<string, unknown>) };
-      for (const f of fields) if (typeof copy[f] === 'string') copy[f] = maskValue(copy[f] as string);
-      return JSON.stringify(copy);
-    }
-  } catch {
-    // Not JSON: mask every run of 8+ digits, the shape of a phone number.
-  }
-  return body.replace(/\d{8,}/g, (d) => maskValue(d));
-}
-
-function maskValue(v: string): string {
-  if (v.length <= 4) return '*'.repeat(v.length);
-  return `${v.slice(0, 3)}${'*'.repeat(Math.max(v.length - 6, 1))}${v.slice(-3)}`;
+  return compareParity(config, options);
 }
 
 export function formatVerifyText(r: VerifyResult): string {

@@ -15,12 +15,13 @@ import { readState as readCutoverState } from '../cutover/state.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { loadConfig } from '../config/load.js';
 import { ParityLedger, type MissingCallback, type ParityCounts, type ParityJudgement } from '../verify/engine/parityLedger.js';
-import { applyGate, formatRatio } from '../verify/engine/gate.js';
+import { applyGate, formatRatio, verdictExitCode } from '../verify/engine/gate.js';
 import { parseParityLogLine } from '../verify/engine/parityLogLine.js';
 import { LogFollower } from '../verify/sources/logFollower.js';
 import { ParityMetrics } from '../verify/sources/metrics.js';
 import { readQueue, sqsClientFor } from '../verify/sources/sqsSource.js';
-import { verifySettings, type VerifyOptions } from './verify.js';
+import type { VerifyOptions } from './verify.js';
+import { verifySettings } from '../verify/parity.js';
 import { parseHostPort } from './options.js';
 
 export interface WatchOptions extends VerifyOptions {
@@ -157,7 +158,7 @@ export async function runWatch(options: WatchOptions): Promise<WatchResult> {
   const judgement = ledger.judgement();
   const verdict = applyGate(judgement, { threshold: settings.gate, minSample: settings.minSample }).verdict;
   return {
-    exitCode: verdict === 'pass' ? ExitCode.ok : verdict === 'fail' ? ExitCode.checkFailed : ExitCode.inconclusive,
+    exitCode: verdictExitCode(verdict),
     ticks,
     parity: judgement.parity,
     counts: { ...judgement.counts, unparseable },

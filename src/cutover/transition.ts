@@ -9,6 +9,7 @@
 import { userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
 import { UsageError, ExitCode } from '../errors.js';
+import { verdictExitCode } from '../verify/engine/gate.js';
 import { loadConfig } from '../config/load.js';
 import type { Phase } from '../config/phases.js';
 import { durationPattern, durationToMs } from '../config/nginxValues.js';
@@ -155,7 +156,7 @@ async function transitionUnderLock(options: TransitionOptions, lock: HeldLock | 
         return {
           ...base,
           gate,
-          exitCode: gate.verdict === 'fail' ? ExitCode.checkFailed : ExitCode.inconclusive,
+          exitCode: verdictExitCode(gate.verdict),
           outcome: 'refused',
           problems: [`the gate into ${to} is ${gate.verdict}; nothing was written. Pass the gate, or --force --reason TEXT to go anyway (recorded)`],
         };

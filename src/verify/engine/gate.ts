@@ -1,4 +1,5 @@
 /** The parity gate: pass, fail, or inconclusive when too few callbacks were judged. Never a pass by default. */
+import { ExitCode } from '../../errors.js';
 import type { ParityJudgement } from './parityLedger.js';
 
 export interface GateOptions {
@@ -37,4 +38,9 @@ export function applyGate(judgement: ParityJudgement, options: GateOptions): Gat
 export function formatRatio(value: number): string {
   // 0.9990 -> 0.999, 0 -> 0.0, 1 -> 1.0: never a bare trailing point.
   return value.toFixed(4).replace(/0+$/, '').replace(/\.$/, '.0');
+}
+
+/** The exit code of a verdict, the same for verify, watch and every cutover gate: 0 pass, 1 fail, 4 inconclusive. */
+export function verdictExitCode(verdict: GateVerdict): ExitCode {
+  return verdict === 'pass' ? ExitCode.ok : verdict === 'fail' ? ExitCode.checkFailed : ExitCode.inconclusive;
 }
