@@ -5,7 +5,7 @@
  * prints.
  */
 import { ExitCode, UsageError, ConfigError } from '../errors.js';
-import { loadConfig, defaultConfigPath } from '../config/load.js';
+import { loadConfig, configForPhase, defaultConfigPath } from '../config/load.js';
 import { phases, type Phase } from '../config/phases.js';
 import { renderNginx } from '../render/nginxConfig.js';
 import { loadTemplates } from '../render/templates.js';
@@ -39,14 +39,13 @@ export interface CutoverPlanResult extends CutoverPlan {
 }
 
 export async function runCutoverPlan(options: CutoverPlanOptions): Promise<CutoverPlanResult> {
-  const configPath = options.config ?? defaultConfigPath;
-  const { config } = await loadConfig(configPath);
+  const loaded = await loadConfig(options.config ?? defaultConfigPath);
+  const { config } = loaded;
   const templates = await loadTemplates('nginx');
   const renders = {} as Record<Phase, PhaseRender>;
   for (const phase of phases) {
     try {
-      const loaded = await loadConfig(configPath, phase);
-      renders[phase] = { files: renderNginx(loaded.config, phase, templates).files };
+      renders[phase] = { files: renderNginx(configForPhase(loaded, phase), phase, templates).files };
     } catch (error) {
       if (!(error instanceof ConfigError)) throw error;
       renders[phase] = { problems: error.details.slice() };
@@ -95,8 +94,8 @@ export interface CutoverStatusResult {
 
 /** Exit code: the next gate's verdict (0 pass, 1 fail, 4 inconclusive); 0 in the last phase or with --no-gate. */
 export async function runCutoverStatus(options: CutoverStatusOptions): Promise<CutoverStatusResult> {
-  const configPath = options.config ?? defaultConfigPath;
-  const { config } = await loadConfig(configPath);
+  const loaded = await loadConfig(options.config ?? defaultConfigPath);
+  const { config } = loaded;
   const statePath = options.state ?? config.cutover.stateFile;
   const { state, exists } = await readState(statePath, config.phase);
   const base = {
@@ -112,13 +111,11 @@ export async function runCutoverStatus(options: CutoverStatusOptions): Promise<C
   const next = { phase: decision.to, gateDescription: gateDescription(config, decision.to) };
   if (options.gate === false) return { exitCode: ExitCode.ok, ...base, next };
   const since = soakStart(options.soak, options.now) ?? state.since;
-  const { config: nextConfig } = await loadConfig(configPath, decision.to);
   const gate = gateFor(options);
   const result = await gate({
     from: state.phase,
     to: decision.to,
-    configPath,
-    config: nextConfig,
+    config: configForPhase(loaded, decision.to),
     ...(since ? { since } : {}),
     ...(options.nginx ? { nginxPath: options.nginx } : {}),
   });
@@ -217,13 +214,13 @@ async function moveOptions(options: CutoverMoveOptions) {
         reloadTimeoutMs,
       }
     : undefined;
-  const configPath = options.config ?? defaultConfigPath;
-  // The config names where the state and the include files live; flags override it.
-  const fromConfig = options.state === undefined || options.nginxDir === undefined ? (await loadConfig(configPath)).config.cutover : undefined;
+  // Read and validated once for the whole transition; it names where the state and
+  // the include files live, and flags override it.
+  const loaded = await loadConfig(options.config ?? defaultConfigPath);
   return {
-    configPath,
-    statePath: options.state ?? fromConfig!.stateFile,
-    nginxDir: options.nginxDir ?? fromConfig!.nginxDir,
+    config: loaded,
+    statePath: options.state ?? loaded.config.cutover.stateFile,
+    nginxDir: options.nginxDir ?? loaded.config.cutover.nginxDir,
     ...(to ? { to } : {}),
     ...(options.dryRun ? { dryRun: true } : {}),
     ...(options.nginx ? { nginxPath: options.nginx } : {}),

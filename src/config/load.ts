@@ -4,6 +4,7 @@ import { parseDocument } from 'yaml';
 import { ConfigError, UsageError } from '../errors.js';
 import type { Phase } from './phases.js';
 import { validateConfig } from './validate.js';
+import { phaseIssues } from './rules.js';
 import type { MirrorConfig, RuleIssue } from './types.js';
 
 export const defaultConfigPath = 'mirror.yaml';
@@ -44,4 +45,14 @@ export function parseConfigText(text: string, source: string, phase?: Phase): Om
   const result = validateConfig(document.toJS(), phase);
   if (!result.ok) throw new ConfigError(source, result.issues);
   return { config: result.config, warnings: result.warnings };
+}
+
+/**
+ * A loaded config checked for another phase than its own (a cutover's target), without
+ * reading or validating the file again: the same ConfigError loadConfig(path, phase) throws.
+ */
+export function configForPhase(loaded: LoadedConfig, phase: Phase): MirrorConfig {
+  const errors = phaseIssues(loaded.config, phase).filter((issue) => issue.severity === 'error');
+  if (errors.length > 0) throw new ConfigError(loaded.path, errors.map(({ path, message }) => ({ path, message })));
+  return loaded.config;
 }

@@ -9,7 +9,8 @@ import type { Phase } from '../config/phases.js';
 import type { MirrorConfig } from '../config/types.js';
 import type { GateVerdict } from '../verify/engine/gate.js';
 import { formatRatio } from '../verify/engine/gate.js';
-import type { ProbeOptions, ProbeResult } from '../commands/probe.js';
+import type { ProbeOptions, ProbeResult } from '../probe/sendProbes.js';
+import { findNginx } from '../nginx/nginxBinary.js';
 
 export interface GateResult {
   verdict: GateVerdict;
@@ -20,7 +21,7 @@ export interface GateResult {
 export interface GateContext {
   from: Phase;
   to: Phase;
-  configPath: string;
+  /** The config, loaded once by the command and checked for `to`. */
   config: MirrorConfig;
   /** Start of the soak window (ISO): --soak back from now, or when `from` was entered. */
   since?: string;
@@ -44,8 +45,8 @@ export function defaultGate(options: DefaultGateOptions = {}): Gate {
 }
 
 async function shadowGate(ctx: GateContext, options: DefaultGateOptions): Promise<GateResult> {
-  const { runValidate } = await import('../commands/validate.js');
-  const validation = await runValidate({ config: ctx.configPath, phase: 'shadow', ...(ctx.nginxPath ? { nginx: ctx.nginxPath } : {}) });
+  const { checkRender } = await import('../validate/checkRender.js');
+  const validation = await checkRender(ctx.config, 'shadow', await findNginx(ctx.nginxPath));
   const figures: Record<string, number | string> = {
     nginxTest: validation.nginxTest.ok ? 'passed' : 'failed',
     lintErrors: validation.lint.errors,
@@ -69,9 +70,8 @@ async function shadowGate(ctx: GateContext, options: DefaultGateOptions): Promis
 }
 
 async function parityGate(ctx: GateContext, options: DefaultGateOptions): Promise<GateResult> {
-  const { runVerify } = await import('../commands/verify.js');
-  const report = await runVerify({
-    config: ctx.configPath,
+  const { compareParity } = await import('../verify/parity.js');
+  const report = await compareParity(ctx.config, {
     parityLog: options.parityLog ?? [ctx.config.parityLog.path],
     ...(options.sqsArchive ? { sqsArchive: options.sqsArchive } : {}),
     ...(ctx.since ? { since: ctx.since } : {}),
@@ -112,7 +112,7 @@ export function probeResultToGate(result: Pick<ProbeResult, 'verdict' | 'sent' |
 /** The real `mirror probe` as the shadow gate's probe: straight to the execute-api URL, timed into SQS. */
 export function mirrorProbe(options: Pick<ProbeOptions, 'count' | 'timeout' | 'connectTo' | 'ca'> = {}): NonNullable<DefaultGateOptions['probe']> {
   return async (ctx) => {
-    const { runProbe } = await import('../commands/probe.js');
-    return probeResultToGate(await runProbe({ ...options, loaded: ctx.config, phase: 'shadow' }));
+    const { sendProbes } = await import('../probe/sendProbes.js');
+    return probeResultToGate(await sendProbes(ctx.config, { ...options, phase: 'shadow' }));
   };
 }

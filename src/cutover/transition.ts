@@ -10,12 +10,13 @@ import { userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
 import { UsageError, ExitCode } from '../errors.js';
 import { verdictExitCode } from '../verify/engine/gate.js';
-import { loadConfig } from '../config/load.js';
+import { configForPhase, type LoadedConfig } from '../config/load.js';
 import type { Phase } from '../config/phases.js';
 import { durationPattern, durationToMs } from '../config/nginxValues.js';
 import { renderNginx, nginxFileNames, type RenderedFile } from '../render/nginxConfig.js';
 import { loadTemplates } from '../render/templates.js';
-import { runValidate } from '../commands/validate.js';
+import { findNginx } from '../nginx/nginxBinary.js';
+import { checkRender } from '../validate/checkRender.js';
 import { acquireLock, type HeldLock } from './lock.js';
 import { readState, withTransition, writeState, type CutoverState, type Transition, type TransitionKind } from './state.js';
 import { decideAdvance, decideRollback, filesDiff, renderedHash } from './plan.js';
@@ -27,7 +28,8 @@ export type Direction = 'advance' | 'rollback';
 
 export interface TransitionOptions {
   direction: Direction;
-  configPath: string;
+  /** The config, read and validated once by the command; checked here for each phase it needs. */
+  config: LoadedConfig;
   statePath: string;
   nginxDir: string;
   to?: Phase;
@@ -103,8 +105,7 @@ async function transitionUnderLock(options: TransitionOptions, lock: HeldLock | 
   const now = options.now ?? (() => new Date());
   const notes: string[] = [];
   if (lock?.tookOver) notes.push(`took over a stale lock ${lock.path} left by pid ${lock.tookOver.pid} (${lock.tookOver.command}, since ${lock.tookOver.startedAt}), which is no longer running`);
-  const { config: baseConfig } = await loadConfig(options.configPath);
-  const { state, exists } = await readState(options.statePath, baseConfig.phase);
+  const { state, exists } = await readState(options.statePath, options.config.config.phase);
   if (!exists) notes.push(`no state file ${options.statePath} yet: starting from the config's phase ${state.phase}`);
   const from = state.phase;
   const decision = options.direction === 'advance' ? decideAdvance(from, options.to) : decideRollback(from, options.to);
@@ -115,7 +116,7 @@ async function transitionUnderLock(options: TransitionOptions, lock: HeldLock | 
   }
 
   // The config checked for the target phase: its rules differ per phase (customDomain).
-  const { config } = await loadConfig(options.configPath, to);
+  const config = configForPhase(options.config, to);
   const rendered = renderNginx(config, to, await loadTemplates('nginx'));
   const nginxDir = resolve(options.nginxDir);
   const names = Object.values(nginxFileNames(config));
@@ -137,8 +138,8 @@ async function transitionUnderLock(options: TransitionOptions, lock: HeldLock | 
   };
   if (onDisk.every((f) => f.contents === undefined)) notes.push(`${nginxDir} has no include files yet: they will be created`);
   else {
-    const expected = await loadConfig(options.configPath, from)
-      .then(async ({ config: fromConfig }) => renderNginx(fromConfig, from, await loadTemplates('nginx')))
+    const expected = await Promise.resolve()
+      .then(async () => renderNginx(configForPhase(options.config, from), from, await loadTemplates('nginx')))
       .catch(() => undefined);
     if (!expected || renderedHash(expected.files) !== renderedHash(onDisk.map((f) => ({ name: f.name, contents: f.contents ?? '' })))) {
       notes.push(`the files in ${nginxDir} are not what this config renders for ${from} (edited by hand, or another config?): the diff is against what is on disk, and the backup keeps it`);
@@ -150,7 +151,7 @@ async function transitionUnderLock(options: TransitionOptions, lock: HeldLock | 
   let kind: TransitionKind = options.direction === 'rollback' ? 'rollback' : 'advance';
   if (options.direction === 'advance') {
     const since = options.soak ? new Date(now().getTime() - durationToMs(options.soak)).toISOString() : state.since;
-    gate = await options.gate({ from, to, configPath: options.configPath, config, ...(since ? { since } : {}), ...(options.nginxPath ? { nginxPath: options.nginxPath } : {}) });
+    gate = await options.gate({ from, to, config, ...(since ? { since } : {}), ...(options.nginxPath ? { nginxPath: options.nginxPath } : {}) });
     if (gate.verdict !== 'pass') {
       if (!options.force) {
         return {
@@ -168,9 +169,9 @@ async function transitionUnderLock(options: TransitionOptions, lock: HeldLock | 
   }
 
   // The real nginx -t on the new render, in a throwaway prefix, before anything is written.
-  const validation = await runValidate({ config: options.configPath, phase: to, ...(options.nginxPath ? { nginx: options.nginxPath } : {}) });
+  const validation = await checkRender(config, to, await findNginx(options.nginxPath));
   const validationSummary = {
-    ok: validation.exitCode === ExitCode.ok,
+    ok: validation.ok,
     nginxTest: validation.nginxTest.messages.filter((m) => m.level !== 'notice').map((m) => `[${m.level}] ${m.text}${m.file ? ` (${m.file}:${m.line})` : ''}`),
     lintErrors: validation.lint.findings.filter((f) => f.severity === 'error').map((f) => `${f.ruleId}: ${f.message} (${f.file}:${f.line})`),
   };
