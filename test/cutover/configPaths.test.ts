@@ -26,5 +26,12 @@ describe('cutover paths from the config', () => {
     // A flag overrides the config: a fresh state elsewhere starts from the config's phase again.
     const elsewhere = join(dir, 'other.json');
     expect((await runCutoverStatus({ config, state: elsewhere, gate: false })).phase).toBe('off');
+    // And --nginx-dir: the next advance writes its include files there, not into cutover.nginxDir.
+    const before = await readFile(join(dir, 'includes', 'mirror-bizppurio.server.conf'), 'utf8');
+    const flagged = await runCutoverAdvance({ config, state: elsewhere, nginxDir: join(dir, 'flagged'), gateImpl: passGate });
+    expect(flagged).toMatchObject({ outcome: 'done', nginxDir: join(dir, 'flagged') });
+    expect(JSON.parse(await readFile(elsewhere, 'utf8'))).toMatchObject({ phase: 'shadow' });
+    expect((await readdir(join(dir, 'flagged'))).filter((n) => n.endsWith('.conf')).sort()).toEqual(['mirror-bizppurio.http.conf', 'mirror-bizppurio.server.conf']);
+    expect(await readFile(join(dir, 'includes', 'mirror-bizppurio.server.conf'), 'utf8')).toBe(before);
   });
 });
