@@ -11,7 +11,7 @@ import { renderNginx } from '../render/nginxConfig.js';
 import { loadTemplates } from '../render/templates.js';
 import { findNginx } from '../nginx/nginxBinary.js';
 import { durationPattern, durationToMs } from '../config/nginxValues.js';
-import { parsePhaseFlag } from './options.js';
+import { parsePhaseFlag } from '../flags/options.js';
 import { buildPlan, decideAdvance, gateDescription, type CutoverPlan, type PhaseRender } from '../cutover/plan.js';
 import { readState, type Transition } from '../cutover/state.js';
 import { defaultGate, type Gate, type GateContext, type GateResult } from '../cutover/gates.js';

@@ -7,7 +7,7 @@ import type { RuleIssue } from '../config/types.js';
 import { renderNginx, phaseSummaries, type RenderedFile } from '../render/nginxConfig.js';
 import { loadTemplates } from '../render/templates.js';
 import { writeFileAtomic } from '../fs/atomicWrite.js';
-import { parsePhaseFlag } from './options.js';
+import { parsePhaseFlag } from '../flags/options.js';
 import type { Phase } from '../config/phases.js';
 
 export interface RenderOptions {

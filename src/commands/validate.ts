@@ -8,7 +8,7 @@ import type { RuleIssue } from '../config/types.js';
 import type { Phase } from '../config/phases.js';
 import { findNginx } from '../nginx/nginxBinary.js';
 import { checkRender, type RenderCheck } from '../validate/checkRender.js';
-import { parsePhaseFlag } from './options.js';
+import { parsePhaseFlag } from '../flags/options.js';
 
 export interface ValidateOptions {
   config?: string;

@@ -22,7 +22,7 @@ import { ParityMetrics } from '../verify/sources/metrics.js';
 import { readQueue, sqsClientFor } from '../verify/sources/sqsSource.js';
 import type { VerifyOptions } from './verify.js';
 import { verifySettings } from '../verify/parity.js';
-import { parseHostPort } from './options.js';
+import { parseHostPort } from '../flags/options.js';
 
 export interface WatchOptions extends VerifyOptions {
   /** host:port for /metrics (default 127.0.0.1:9464; port 0 picks a free one). */

@@ -20,7 +20,7 @@ import { gatewayTarget } from '../render/nginxConfig.js';
 import { vendorPreset } from '../vendors/index.js';
 import { probeAttribute, probeHeader } from '../wire/contract.js';
 import { sqsClientFor } from '../verify/sources/sqsSource.js';
-import { parseHostPort, parsePhaseFlag } from '../commands/options.js';
+import { parseHostPort, parsePhaseFlag } from '../flags/options.js';
 
 export interface ProbeOptions {
   config?: string;
