@@ -4,8 +4,8 @@
  * exit code, typed errors carry theirs, commander's usage errors are 2, anything
  * unexpected is 1 with its stack. Sets process.exitCode so output flushes.
  */
-import { CommanderError } from 'commander';
-import { ExitCode, MirrorError } from './errors.js';
+import { ExitCode } from './errors.js';
+import { reportError } from './errorReport.js';
 import { buildProgram, type CommandOutput } from './program.js';
 
 const minimumNodeMajor = 22;
@@ -31,23 +31,6 @@ async function main(argv: string[]): Promise<number> {
   } catch (error) {
     return reportError(error);
   }
-}
-
-function reportError(error: unknown): number {
-  if (error instanceof CommanderError) {
-    // Help and version are exits through commander too; they are successes.
-    if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') {
-      return ExitCode.ok;
-    }
-    return ExitCode.usage;
-  }
-  if (error instanceof MirrorError) {
-    process.stderr.write(`mirror: ${error.message}\n`);
-    for (const line of error.details) process.stderr.write(`  ${line}\n`);
-    return error.exitCode;
-  }
-  process.stderr.write(`mirror: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-  return ExitCode.checkFailed;
 }
 
 process.exitCode = await main(process.argv);
