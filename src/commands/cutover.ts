@@ -19,7 +19,6 @@ import { runTransition, type TransitionResult } from '../cutover/transition.js';
 import { verdictExitCode } from '../verify/engine/gate.js';
 import type { LiveNginx } from '../cutover/liveNginx.js';
 
-export type { Gate, GateContext, GateResult } from '../cutover/gates.js';
 
 interface CommonOptions {
   config?: string;

@@ -44,7 +44,7 @@ export interface DemoOptions {
   signal?: AbortSignal;
 }
 
-export interface DemoStep {
+interface DemoStep {
   action: 'advance' | 'rollback' | 'edit';
   from: Phase;
   to: Phase;
@@ -57,7 +57,7 @@ export interface DemoStep {
   ms: number;
 }
 
-export interface DemoPhaseFigures {
+interface DemoPhaseFigures {
   /** The phase, `a->b` while a transition ran, or `shadow-domain (broken)`. */
   label: string;
   sent: number;

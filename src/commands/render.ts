@@ -25,7 +25,7 @@ export interface RenderResult {
   warnings: RuleIssue[];
 }
 
-export const defaultRenderDir = 'mirror-nginx';
+const defaultRenderDir = 'mirror-nginx';
 
 export async function runRender(options: RenderOptions): Promise<RenderResult> {
   const requested = parsePhaseFlag(options.phase);

@@ -9,8 +9,8 @@ import { renderOpenApi, roleName } from '../render/apigw/openapi.js';
 import { loadTemplates } from '../render/templates.js';
 import { writeFileAtomic } from '../fs/atomicWrite.js';
 
-export const apigwFormats = ['cloudformation', 'openapi'] as const;
-export type ApigwFormat = (typeof apigwFormats)[number];
+const apigwFormats = ['cloudformation', 'openapi'] as const;
+type ApigwFormat = (typeof apigwFormats)[number];
 
 export interface RenderApigwOptions {
   config?: string;
@@ -19,7 +19,7 @@ export interface RenderApigwOptions {
   stdout?: boolean;
 }
 
-export interface RenderApigwFile {
+interface RenderApigwFile {
   name: string;
   /** Absent with --stdout. */
   path?: string;
@@ -36,7 +36,7 @@ export interface RenderApigwResult {
   nextSteps: string[];
 }
 
-export const defaultApigwDir = 'mirror-apigw';
+const defaultApigwDir = 'mirror-apigw';
 const mappingTemplateName = 'sendMessage.vtl';
 
 export async function runRenderApigw(options: RenderApigwOptions): Promise<RenderApigwResult> {

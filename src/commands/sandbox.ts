@@ -13,7 +13,7 @@ import { readState, type SandboxState } from '../sandbox/sandboxState.js';
 import { waitFor } from '../os/childProcess.js';
 import { isAlive as alive } from '../os/processes.js';
 
-export const defaultSandboxDir = '.mirror-sandbox';
+const defaultSandboxDir = '.mirror-sandbox';
 
 export interface SandboxOptions {
   dir?: string;

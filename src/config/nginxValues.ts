@@ -40,13 +40,6 @@ export function durationToMs(value: string): number {
   return total;
 }
 
-/** Bytes in an nginx size. */
-export function sizeToBytes(value: string): number {
-  const unit = value.at(-1)?.toLowerCase();
-  const multiplier = unit === 'k' ? 1024 : unit === 'm' ? 1024 * 1024 : 1;
-  return Number.parseInt(value, 10) * multiplier;
-}
-
 export interface HostPort {
   host: string;
   port?: number;
@@ -101,20 +94,3 @@ export function parseUpstreamUrl(value: string): UpstreamUrl | undefined {
   return { scheme: scheme as 'http' | 'https', ...parsed, isAddress };
 }
 
-/** Loopback, RFC 1918, link-local, CGNAT and unique-local addresses. */
-export function isPrivateAddress(address: string): boolean {
-  const v4 = /^(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(address);
-  if (v4) {
-    const [a, b] = [Number(v4[1]), Number(v4[2])];
-    return (
-      a === 10 ||
-      a === 127 ||
-      (a === 172 && b >= 16 && b <= 31) ||
-      (a === 192 && b === 168) ||
-      (a === 169 && b === 254) ||
-      (a === 100 && b >= 64 && b <= 127)
-    );
-  }
-  const v6 = address.toLowerCase();
-  return v6 === '::1' || v6.startsWith('fc') || v6.startsWith('fd') || v6.startsWith('fe80');
-}

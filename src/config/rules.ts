@@ -8,7 +8,7 @@ type ConfigRule = (config: MirrorConfig) => RuleIssue[];
 type PhaseRule = (config: MirrorConfig, phase: Phase) => RuleIssue[];
 
 /** Mirror timeouts above this stall the vendor's keepalive connection (FINDINGS.md, fact 7). */
-export const maxMirrorTimeoutMs = 5000;
+const maxMirrorTimeoutMs = 5000;
 
 const customDomainForPhase: PhaseRule = (config, phase) =>
   usesCustomDomain(phase) && !config.apiGateway.customDomain

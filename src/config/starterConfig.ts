@@ -7,7 +7,7 @@ import type { z } from 'zod';
 import { configSchema, type RawConfig } from './schema.js';
 import type { VendorPreset } from '../vendors/index.js';
 
-export function starterValues(preset: VendorPreset): RawConfig {
+function starterValues(preset: VendorPreset): RawConfig {
   return {
     vendor: preset.id as RawConfig['vendor'],
     callback: { path: preset.defaultCallbackPath, upstream: 'http://127.0.0.1:8080', bodyBufferSize: '64k' },

@@ -23,7 +23,7 @@ export interface MirrorConfig extends Omit<ParsedConfig, 'name' | 'apiGateway' |
   origin: UpstreamUrl;
 }
 
-export type Severity = 'error' | 'warning';
+type Severity = 'error' | 'warning';
 export interface RuleIssue extends ConfigIssue {
   severity: Severity;
 }

@@ -54,7 +54,7 @@ function normalize(data: ParsedConfig, queue: SqsQueue): MirrorConfig {
 
 const queueNamePattern = /^[A-Za-z0-9_-]{1,80}(?:\.fifo)?$/;
 
-export function parseQueueUrl(url: string): SqsQueue | undefined {
+function parseQueueUrl(url: string): SqsQueue | undefined {
   let parsed: URL;
   try {
     parsed = new URL(url);

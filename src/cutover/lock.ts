@@ -12,7 +12,7 @@ import { dirname, basename, join } from 'node:path';
 import { CheckFailedError } from '../errors.js';
 import { isAlive as isAliveOnThisHost } from '../os/processes.js';
 
-export interface LockOwner {
+interface LockOwner {
   pid: number;
   host: string;
   startedAt: string;

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { RenderedFile } from '../render/nginxConfig.js';
 import { writeFileAtomic } from '../fs/atomicWrite.js';
 
-export const backupDirName = '.mirror-backup';
+const backupDirName = '.mirror-backup';
 
 export interface OnDiskFile {
   name: string;

@@ -10,7 +10,7 @@ import type { MirrorConfig } from '../config/types.js';
 import { phaseSummaries, type RenderedFile } from '../render/nginxConfig.js';
 import { formatRatio } from '../verify/engine/gate.js';
 
-export interface PhasePlan {
+interface PhasePlan {
   phase: Phase;
   summary: string;
   /** How the gate into this phase is decided. */

@@ -11,11 +11,9 @@ import { isPhase, phases, type Phase } from '../config/phases.js';
 import { writeFileAtomic } from '../fs/atomicWrite.js';
 import type { GateVerdict } from '../verify/engine/gate.js';
 
-export const defaultStatePath = '.mirror/state.json';
-
 export type TransitionKind = 'advance' | 'rollback' | 'forced';
 
-export interface GateRecord {
+interface GateRecord {
   verdict: GateVerdict;
   figures: Record<string, number | string>;
   summary: string;

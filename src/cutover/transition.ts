@@ -24,7 +24,7 @@ import type { Gate, GateResult } from './gates.js';
 import { backupIncludeFiles, readIncludeFiles, restoreBackup, writeIncludeFiles, type Backup } from './nginxDir.js';
 import { NginxNotRunningError, readMasterPid, reloadAndConfirm, testLiveConfig, type LiveNginx, type LiveTestResult, type ReloadOutcome } from './liveNginx.js';
 
-export type Direction = 'advance' | 'rollback';
+type Direction = 'advance' | 'rollback';
 
 export interface TransitionOptions {
   direction: Direction;
@@ -53,7 +53,7 @@ export interface TransitionOptions {
   afterWrite?: (paths: string[]) => Promise<void>;
 }
 
-export type TransitionOutcome = 'done' | 'dry-run' | 'refused' | 'restored';
+type TransitionOutcome = 'done' | 'dry-run' | 'refused' | 'restored';
 
 export interface TransitionResult {
   exitCode: ExitCode;
@@ -305,7 +305,7 @@ function diffAgainstDisk(onDisk: { name: string; contents?: string }[], files: R
   return filesDiff(before, files, before.length > 0 ? `${from} (on disk)` : '(no file)', `${to} (rendered)`);
 }
 
-export function currentUser(): string {
+function currentUser(): string {
   try {
     return userInfo().username;
   } catch {
@@ -313,4 +313,3 @@ export function currentUser(): string {
   }
 }
 
-export type { CutoverState };

@@ -13,7 +13,7 @@ export interface DoctorInput {
   text: string;
 }
 
-export interface Diagnosis {
+interface Diagnosis {
   id: string;
   source: KnownFailure['source'];
   title: string;

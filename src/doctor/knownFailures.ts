@@ -4,7 +4,7 @@
  * Sources: FINDINGS.md (measured with nginx 1.22.1) and the AWS pages named there.
  * Order matters: the first pattern that matches a line claims it.
  */
-export type FailureSource = 'nginx' | 'api-gateway' | 'sqs';
+type FailureSource = 'nginx' | 'api-gateway' | 'sqs';
 
 export interface KnownFailure {
   id: string;

@@ -4,7 +4,7 @@ import { basename, dirname, join } from 'node:path';
 
 export const hasGlob = (pattern: string): boolean => /[*?[]/.test(pattern);
 
-export function globToRegExp(pattern: string): RegExp {
+function globToRegExp(pattern: string): RegExp {
   return new RegExp(`^${pattern.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]')}$`);
 }
 

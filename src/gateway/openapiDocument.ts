@@ -3,7 +3,7 @@
  * stand-in executes. Field names are the service's own:
  * docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-swagger-extensions.html
  */
-export interface IntegrationResponse {
+interface IntegrationResponse {
   statusCode: string;
   responseTemplates?: Record<string, string>;
   responseParameters?: Record<string, string>;
@@ -30,7 +30,7 @@ export interface Operation {
   parameters?: { name: string; in: string; required?: boolean; schema?: Record<string, unknown> }[];
 }
 
-export type SchemaRef = { $ref: string } | Record<string, unknown>;
+type SchemaRef = { $ref: string } | Record<string, unknown>;
 
 export interface OpenApiDocument {
   openapi: string;

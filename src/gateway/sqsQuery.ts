@@ -40,9 +40,9 @@ export type SqsQueryResult = { ok: true; input: SendMessageInput } | ({ ok: fals
  * and API_MessageAttributeValue.html. A queue's own MaximumMessageSize may be lower;
  * that is the queue's business, not the protocol's.
  */
-export const MAX_MESSAGE_BYTES = 1_048_576;
+const MAX_MESSAGE_BYTES = 1_048_576;
 /** docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-message-metadata.html */
-export const MAX_MESSAGE_ATTRIBUTES = 10;
+const MAX_MESSAGE_ATTRIBUTES = 10;
 const MAX_ATTRIBUTE_NAME_LENGTH = 256;
 const MAX_DATA_TYPE_LENGTH = 256;
 const MAX_DELAY_SECONDS = 900;

@@ -253,7 +253,7 @@ function literalHeader(integration: Integration, name: string): string | undefin
  * The template for a Content-Type: the exact key first, then the media type
  * without parameters (`application/json; charset=utf-8` uses `application/json`).
  */
-export function selectTemplate(integration: Integration, contentType: string): string | undefined {
+function selectTemplate(integration: Integration, contentType: string): string | undefined {
   const templates = integration.requestTemplates ?? {};
   const wanted = contentType.trim().toLowerCase();
   const exact = Object.entries(templates).find(([k]) => k.toLowerCase().replace(/\s+/g, '') === wanted.replace(/\s+/g, ''));
@@ -305,7 +305,7 @@ function validateBody(ajv: InstanceType<typeof ajvDraft04.default>, document: Op
  * `responses`) is matched against the backend's HTTP status code; the `default`
  * response takes what no pattern matches.
  */
-export function integrationResponse(integration: Integration, endpoint: Answer, requestId: string): Answer {
+function integrationResponse(integration: Integration, endpoint: Answer, requestId: string): Answer {
   const responses = Object.entries(integration.responses ?? {});
   const status = String(endpoint.status);
   const chosen =
@@ -348,7 +348,7 @@ function invokeArn(executeApiHost: string, document: OpenApiDocument, operation:
  * Answer text: the service's 403 for a resource-policy denial
  * (repost.aws/knowledge-center/api-gateway-resource-policy-access), capital M and all.
  */
-export function resourcePolicyDenial(document: OpenApiDocument, request: { sourceIp: string; arn: string }): Answer | undefined {
+function resourcePolicyDenial(document: OpenApiDocument, request: { sourceIp: string; arn: string }): Answer | undefined {
   const policy = (document as { 'x-amazon-apigateway-policy'?: { Statement?: PolicyStatement | PolicyStatement[] } })['x-amazon-apigateway-policy'];
   if (!policy?.Statement) return undefined;
   const statements = [policy.Statement].flat();

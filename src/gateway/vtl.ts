@@ -145,7 +145,7 @@ const javaMethods = [
  * The JSONPath subset mapping templates use: `$`, `.name`, `[0]`, `['name']`.
  * An absent member gives undefined (Velocity's null).
  */
-export function selectJsonPath(root: unknown, path: string): unknown {
+function selectJsonPath(root: unknown, path: string): unknown {
   if (!path.startsWith('$')) throw new MappingTemplateError(`unsupported JSONPath ${JSON.stringify(path)}`);
   const step = /\.([A-Za-z_$][\w$-]*)|\[(\d+)\]|\['([^']*)'\]|\["([^"]*)"\]/y;
   let value = root;

@@ -37,7 +37,7 @@ export async function loadNginxConfig(path: string): Promise<LoadedConfig> {
 }
 
 /** An `nginx -T` dump as path -> text, in dump order; undefined for a plain file. */
-export function splitDump(text: string): Map<string, string> | undefined {
+function splitDump(text: string): Map<string, string> | undefined {
   const headers = [...text.matchAll(dumpHeader)];
   if (headers.length === 0) return undefined;
   const files = new Map<string, string>();

@@ -10,9 +10,9 @@ import { fileURLToPath } from 'node:url';
 import Handlebars from 'handlebars';
 import type { RenderedNginx } from '../render/nginxConfig.js';
 
-export const harnessTemplatePath = fileURLToPath(new URL('../../nginx/harness.conf.hbs', import.meta.url));
+const harnessTemplatePath = fileURLToPath(new URL('../../nginx/harness.conf.hbs', import.meta.url));
 
-export interface HarnessView {
+interface HarnessView {
   prefix: string;
   listen: string;
   httpInclude: string;
@@ -27,7 +27,7 @@ export interface HarnessView {
   serverLevelHeaders: boolean;
 }
 
-export function renderHarness(template: string, view: HarnessView): string {
+function renderHarness(template: string, view: HarnessView): string {
   return Handlebars.create().compile(template, { noEscape: true })(view);
 }
 

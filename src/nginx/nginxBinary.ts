@@ -3,7 +3,7 @@ import { access, constants } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import { MissingDependencyError } from '../errors.js';
 
-export const nginxInstallHint =
+const nginxInstallHint =
   'install it with `sudo apt-get install -y nginx-light` (Debian/Ubuntu; `nginx` works too), or pass --nginx PATH';
 
 export async function findNginx(explicit?: string): Promise<string> {

@@ -2,7 +2,7 @@
  * Pure: nginx's own stderr lines (`nginx: [emerg] ... in /path/file.conf:12`) to
  * structured messages, with paths mapped back to the rendered file they came from.
  */
-export type NginxLevel = 'emerg' | 'alert' | 'crit' | 'error' | 'warn' | 'notice' | 'info' | 'debug';
+type NginxLevel = 'emerg' | 'alert' | 'crit' | 'error' | 'warn' | 'notice' | 'info' | 'debug';
 
 export interface NginxMessage {
   level: NginxLevel;

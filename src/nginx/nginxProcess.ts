@@ -107,7 +107,7 @@ function parseListen(listen: string): { host: string; port: number } {
   return { host: match[1]!.replace(/^\[|\]$/g, ''), port: Number(match[2]) };
 }
 
-export function canConnect(host: string, port: number): Promise<boolean> {
+function canConnect(host: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect({ host, port });
     socket.once('connect', () => {
@@ -131,7 +131,7 @@ function delay(ms: number): Promise<void> {
  * Polls a condition until it holds, the deadline passes (error from `describe`),
  * or `failure` settles first (its text becomes the error).
  */
-export async function waitUntil(
+async function waitUntil(
   condition: () => Promise<boolean> | boolean,
   timeoutMs: number,
   describe: () => Promise<string>,

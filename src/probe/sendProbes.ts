@@ -43,7 +43,7 @@ export interface ProbeOptions {
   sqsClient?: SQSClient;
 }
 
-export interface ProbeOutcome {
+interface ProbeOutcome {
   seq: number;
   refKey: string;
   /** HTTP status of the POST (null when it never got an answer). */

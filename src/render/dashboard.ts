@@ -21,14 +21,14 @@ export const defaultDashboardView: DashboardView = {
   lagQuantiles: [0.5, 0.95, 0.99],
 };
 
-export interface GrafanaTarget {
+interface GrafanaTarget {
   refId: string;
   expr: string;
   legendFormat?: string;
   datasource: { type: string; uid: string };
 }
 
-export interface GrafanaPanel {
+interface GrafanaPanel {
   id: number;
   type: string;
   title: string;

@@ -24,7 +24,7 @@ export interface DnsServer {
   stop(): Promise<void>;
 }
 
-export const dnsmasqCandidates = ['dnsmasq', '/usr/sbin/dnsmasq'];
+const dnsmasqCandidates = ['dnsmasq', '/usr/sbin/dnsmasq'];
 
 export interface DnsServerOptions {
   dnsmasq?: string;

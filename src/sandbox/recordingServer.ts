@@ -10,7 +10,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { TLSSocket } from 'node:tls';
 import { waitFor } from '../os/childProcess.js';
 
-export interface RecordedRequest {
+interface RecordedRequest {
   method: string;
   /** Path and query as sent. */
   url: string;

@@ -27,7 +27,7 @@ import { freePort } from '../os/freePort.js';
 import { waitFor } from '../os/childProcess.js';
 import { sandboxRawConfig } from './sandboxConfig.js';
 
-export type ResolverMode = 'dnsmasq' | 'none' | 'silent';
+type ResolverMode = 'dnsmasq' | 'none' | 'silent';
 
 export interface ShadowStackOptions {
   nginxPath?: string;
@@ -193,7 +193,7 @@ export async function startShadowStack(options: ShadowStackOptions = {}): Promis
 }
 
 /** The seed's mistake: a variable proxy_pass with no resolver in scope. */
-export function withoutResolver(rendered: RenderedNginx): RenderedNginx {
+function withoutResolver(rendered: RenderedNginx): RenderedNginx {
   return {
     ...rendered,
     files: rendered.files.map((file) => ({

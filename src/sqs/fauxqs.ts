@@ -26,7 +26,7 @@ export interface Fauxqs {
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 
 /** A Node binary that can run fauxqs (>= 22.5). */
-export async function nodeForFauxqs(): Promise<string> {
+async function nodeForFauxqs(): Promise<string> {
   const [major, minor] = process.versions.node.split('.').map(Number) as [number, number];
   if (major > 22 || (major === 22 && minor >= 5)) return process.execPath;
   for (const arch of ['x64', 'arm64']) {

@@ -167,7 +167,7 @@ export function verifySettings(options: ParityOptions, config: MirrorConfig, now
 }
 
 /** An ISO time, or a duration back from now (`30m` = thirty minutes ago). */
-export function parseTime(text: string, now: number, flag: string): number {
+function parseTime(text: string, now: number, flag: string): number {
   if (durationPattern.test(text)) return now - durationToMs(text);
   const t = Date.parse(text);
   if (Number.isNaN(t)) throw new UsageError(`${flag} ${text}: expected an ISO time (2026-11-25T06:00:00Z) or a duration back from now (30m)`);

@@ -100,4 +100,3 @@ export function gateOf(verdict: GateResult['verdict'], figures: GateResult['figu
 
 export const passGate = async () => gateOf('pass');
 
-export type { Phase };

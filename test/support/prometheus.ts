@@ -26,7 +26,7 @@ export interface PrometheusServer {
   stop(): Promise<void>;
 }
 
-export type PrometheusVector = { metric: Record<string, string>; value: [number, string] }[];
+type PrometheusVector = { metric: Record<string, string>; value: [number, string] }[];
 
 export async function prometheusInstalled(binary = prometheusBinary): Promise<boolean> {
   return access(binary).then(() => true, () => false);

@@ -23,7 +23,7 @@ function hostOf(address: string): string {
   return isIP(address) === 6 ? address : address.replace(/:\d+$/, '');
 }
 
-export function isPublic(ip: string): boolean {
+function isPublic(ip: string): boolean {
   if (isIP(ip) === 4) {
     const [a, b] = ip.split('.').map(Number) as [number, number];
     return !(a === 10 || a === 127 || a === 0 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 169 && b === 254) || (a === 100 && b >= 64 && b <= 127));

@@ -13,9 +13,7 @@ import { createHash } from 'node:crypto';
 import type { MirrorConfig, RuleIssue } from '../../config/types.js';
 import { renderOpenApi, roleName } from './openapi.js';
 
-export type Intrinsic = { Ref: string } | { 'Fn::GetAtt': [string, string] } | { 'Fn::Sub': string };
-
-export interface CloudFormationResource {
+interface CloudFormationResource {
   Type: string;
   Properties: Record<string, unknown>;
   DependsOn?: string | string[];

@@ -15,10 +15,9 @@ import type { OpenApiDocument } from '../../gateway/openapiDocument.js';
 import { requestIdAttribute, probeAttribute, probeHeader } from '../../wire/contract.js';
 import { vendorPreset } from '../../vendors/index.js';
 
-export { probeHeader };
 
 /** The media types a JSON callback may arrive with; each gets the same template. */
-export const jsonContentTypes = [
+const jsonContentTypes = [
   'application/json',
   'application/json; charset=utf-8',
   'application/json;charset=utf-8',
@@ -26,7 +25,7 @@ export const jsonContentTypes = [
   'application/json;charset=UTF-8',
 ] as const;
 
-export const bodyValidator = 'body-only';
+const bodyValidator = 'body-only';
 export const successPattern = '2\\d{2}';
 export const serverErrorPattern = '5\\d{2}';
 
@@ -45,7 +44,7 @@ export function roleName(config: MirrorConfig): string {
   return `mirror-${config.name.replace(/_/g, '-')}-apigw-to-sqs`;
 }
 
-export function renderMappingTemplateSource(config: MirrorConfig, template: string): string {
+function renderMappingTemplateSource(config: MirrorConfig, template: string): string {
   return Handlebars.compile(template, { noEscape: true, strict: true })({
     comment: `Rendered by mirror render apigw for ${config.vendor} callbacks; edit the config, not this text.`,
     requestIdHeader: config.mirror.requestIdHeader,

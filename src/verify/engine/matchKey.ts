@@ -34,7 +34,7 @@ export function keyFunctions(mode: MatchMode): KeyFunctions {
 }
 
 /** The named fields' values as one key; undefined when the body is not a JSON object or a field is missing. */
-export function fieldsKey(body: string, fields: readonly string[]): string | undefined {
+function fieldsKey(body: string, fields: readonly string[]): string | undefined {
   let parsed: unknown;
   try {
     parsed = JSON.parse(body);
@@ -47,7 +47,7 @@ export function fieldsKey(body: string, fields: readonly string[]): string | und
   return JSON.stringify(values);
 }
 
-export function bodyHash(body: string): string {
+function bodyHash(body: string): string {
   return createHash('sha256').update(body, 'utf8').digest('hex');
 }
 

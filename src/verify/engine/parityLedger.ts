@@ -355,11 +355,11 @@ export class ParityLedger {
  * rejected before the precontent phase, so no mirror subrequest was created
  * (FINDINGS.md: 413, access, limit_req).
  */
-export function isNginxRejected(record: Pick<CallbackRecord, 'status' | 'upstreamStatus'>): boolean {
+function isNginxRejected(record: Pick<CallbackRecord, 'status' | 'upstreamStatus'>): boolean {
   return record.status >= 400 && record.upstreamStatus === '';
 }
 
-export function firstDifference(a: Uint8Array, b: Uint8Array): number {
+function firstDifference(a: Uint8Array, b: Uint8Array): number {
   const n = Math.min(a.length, b.length);
   for (let i = 0; i < n; i++) if (a[i] !== b[i]) return i;
   return n;

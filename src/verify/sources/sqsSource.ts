@@ -47,7 +47,7 @@ export interface SqsRead {
  * queue's region (the API's when the queue URL names none, as an emulator's may not),
  * an endpoint override for emulators, the SDK's retry modes.
  */
-export function createSqsClient(options: { region?: string; endpoint?: string; retryMode?: 'standard' | 'adaptive' }): SQSClient {
+function createSqsClient(options: { region?: string; endpoint?: string; retryMode?: 'standard' | 'adaptive' }): SQSClient {
   return new SQSClient({
     ...(options.region ? { region: options.region } : {}),
     ...(options.endpoint ? { endpoint: options.endpoint } : {}),
