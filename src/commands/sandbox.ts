@@ -6,11 +6,11 @@
  */
 import { mkdir, open, readFile, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { spawn } from 'node:child_process';
 import { ExitCode, UsageError } from '../errors.js';
 import { readState, type SandboxState } from '../sandbox/sandboxState.js';
 import { waitFor } from '../os/childProcess.js';
+import { nodeEntryArgs } from '../os/nodeEntry.js';
 import { isAlive as alive } from '../os/processes.js';
 
 const defaultSandboxDir = '.mirror-sandbox';
@@ -41,11 +41,8 @@ export async function sandboxUp(options: SandboxOptions): Promise<SandboxResult>
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const logPath = join(dir, 'supervisor.log');
   const log = await open(logPath, 'w', 0o600);
-  const fromSources = import.meta.url.endsWith('.ts');
-  const script = fileURLToPath(new URL(`../sandbox/supervisorMain.${fromSources ? 'ts' : 'js'}`, import.meta.url));
-  const loader = fromSources ? ['--import', import.meta.resolve('tsx/esm')] : [];
   // A daemon: its own process group, its output in the state dir, outliving this command.
-  const child = spawn(process.execPath, [...loader, script, dir, phase, String(options.sample ?? 100)], {
+  const child = spawn(process.execPath, [...nodeEntryArgs('../sandbox/supervisorMain', import.meta.url), dir, phase, String(options.sample ?? 100)], {
     detached: true,
     stdio: ['ignore', log.fd, log.fd],
   });

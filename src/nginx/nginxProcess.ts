@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { harnessArgs, type Harness } from './harness.js';
 import { childPids, isAlive } from '../os/processes.js';
+import { stopChild, waitFor } from '../os/childProcess.js';
 
 export interface NginxProcess {
   pid: number;
@@ -40,14 +41,17 @@ export async function startNginx(nginxPath: string, harness: Harness, options: S
     // Listening is not enough: the master binds its sockets before it writes the pid
     // file and starts its workers, and callers (cutover) read both.
     const pidFile = join(harness.prefix, 'nginx.pid');
-    await waitUntil(
+    await waitFor(
       async () =>
         (await canConnect(host, port)) &&
         (await readFile(pidFile, 'utf8').then((t) => Number(t.trim()) === child.pid, () => false)) &&
         (await childPids(child.pid!)).length > 0,
-      options.readyTimeoutMs ?? 15_000,
-      async () => `nginx did not start listening on ${harness.listen}: ${await tail(harness.errorLogPath)}`,
-      exited.then(async (r) => `nginx exited with ${r.exitCode ?? r.signal} before it was ready: ${r.stderr} ${await tail(harness.errorLogPath)}`),
+      {
+        timeoutMs: options.readyTimeoutMs ?? 15_000,
+        what: `nginx listening on ${harness.listen}`,
+        describe: async () => `nginx did not start listening on ${harness.listen}: ${await tail(harness.errorLogPath)}`,
+        failure: exited.then(async (r) => `nginx exited with ${r.exitCode ?? r.signal} before it was ready: ${r.stderr} ${await tail(harness.errorLogPath)}`),
+      },
     );
   } catch (error) {
     await forceStop(child);
@@ -61,13 +65,12 @@ export async function startNginx(nginxPath: string, harness: Harness, options: S
       const before = await childPids(pid);
       await execa(nginxPath, ['-s', 'reload', ...harnessArgs(harness)], { timeout: 15_000 });
       // A reload has taken when the old workers are replaced and the port answers.
-      await waitUntil(
+      await waitFor(
         async () => {
           const now = await childPids(pid);
           return now.length > 0 && now.every((w) => !before.includes(w)) && (await canConnect(host, port));
         },
-        15_000,
-        async () => `nginx reload did not take: ${await tail(harness.errorLogPath)}`,
+        { timeoutMs: 15_000, what: 'nginx reload', describe: async () => `nginx reload did not take: ${await tail(harness.errorLogPath)}` },
       );
     },
     errorLog: () => readFile(harness.errorLogPath, 'utf8').catch(() => ''),
@@ -82,23 +85,10 @@ export async function startNginx(nginxPath: string, harness: Harness, options: S
 async function forceStop(child: ResultPromise): Promise<void> {
   if (child.exitCode !== null || child.pid === undefined) return;
   const group = -child.pid;
-  try {
-    // SIGTERM is nginx's fast shutdown: the master stops its workers and exits.
-    process.kill(group, 'SIGTERM');
-  } catch {
-    return;
-  }
-  const exitedInTime = await Promise.race([child.then(() => true), delay(5000).then(() => false)]);
-  if (!exitedInTime) {
-    try {
-      process.kill(group, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-    await child;
-  }
+  // SIGTERM is nginx's fast shutdown: the master stops its workers and exits.
+  await stopChild(child, 5000);
   // Workers may outlive the master by a moment; wait until the group is empty.
-  await waitUntil(async () => !isAlive(group), 5000, async () => 'nginx workers did not exit');
+  await waitFor(() => !isAlive(group), { timeoutMs: 5000, what: 'nginx workers', describe: async () => 'nginx workers did not exit' });
 }
 
 function parseListen(listen: string): { host: string; port: number } {
@@ -121,31 +111,4 @@ function canConnect(host: string, port: number): Promise<boolean> {
 async function tail(path: string): Promise<string> {
   const text = await readFile(path, 'utf8').catch(() => '');
   return text.split('\n').slice(-5).join('\n').trim() || '(error log empty)';
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/**
- * Polls a condition until it holds, the deadline passes (error from `describe`),
- * or `failure` settles first (its text becomes the error).
- */
-async function waitUntil(
-  condition: () => Promise<boolean> | boolean,
-  timeoutMs: number,
-  describe: () => Promise<string>,
-  failure?: Promise<string>,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let failed: string | undefined;
-  void failure?.then((text) => {
-    failed = text;
-  });
-  for (let wait = 5; ; wait = Math.min(wait * 2, 100)) {
-    if (failed !== undefined) throw new Error(failed);
-    if (await condition()) return;
-    if (Date.now() > deadline) throw new Error(await describe());
-    await delay(wait);
-  }
 }

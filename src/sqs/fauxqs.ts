@@ -11,6 +11,7 @@ import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { MissingDependencyError } from '../errors.js';
 import { stopChild } from '../os/childProcess.js';
 import { freePort } from '../os/freePort.js';
+import { nodeEntryArgs } from '../os/nodeEntry.js';
 
 export interface Fauxqs {
   endpoint: string;
@@ -41,10 +42,7 @@ async function nodeForFauxqs(): Promise<string> {
 export async function startFauxqs(options: { region?: string; timeoutMs?: number; /** A fixed port (tests: SQS coming back after an outage). */ port?: number } = {}): Promise<Fauxqs> {
   const region = options.region ?? 'ap-northeast-2';
   const node = await nodeForFauxqs();
-  const fromSources = import.meta.url.endsWith('.ts');
-  const script = fileURLToPath(new URL(`./fauxqsMain.${fromSources ? 'ts' : 'js'}`, import.meta.url));
-  const loader = fromSources ? ['--import', import.meta.resolve('tsx/esm')] : [];
-  const child: ResultPromise = execa(node, [...loader, script, String(options.port ?? (await freePort())), region], {
+  const child: ResultPromise = execa(node, [...nodeEntryArgs('./fauxqsMain', import.meta.url), String(options.port ?? (await freePort())), region], {
     reject: false,
     detached: true,
     stdin: 'ignore',

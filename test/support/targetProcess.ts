@@ -8,6 +8,7 @@ import { createInterface } from 'node:readline';
 import { execa, type ResultPromise } from 'execa';
 import type { RecordingServerOptions } from '../../src/sandbox/recordingServer.js';
 import { stopChild } from '../../src/os/childProcess.js';
+import { nodeEntryArgs } from '../../src/os/nodeEntry.js';
 
 export interface TargetProcess {
   port: number;
@@ -18,10 +19,7 @@ export interface TargetProcess {
 }
 
 export async function startTargetProcess(options: Omit<RecordingServerOptions, 'record'>, timeoutMs = 15_000): Promise<TargetProcess> {
-  const fromSources = import.meta.url.endsWith('.ts');
-  const script = new URL(`../../src/sandbox/recordingServerMain.${fromSources ? 'ts' : 'js'}`, import.meta.url).pathname;
-  const nodeArgs = fromSources ? ['--import', import.meta.resolve('tsx/esm')] : [];
-  const child: ResultPromise = execa(process.execPath, [...nodeArgs, script, JSON.stringify(options)], {
+  const child: ResultPromise = execa(process.execPath, [...nodeEntryArgs('../../src/sandbox/recordingServerMain', import.meta.url), JSON.stringify(options)], {
     reject: false,
     detached: true,
     stdin: 'pipe',
