@@ -17,8 +17,9 @@
  */
 import { readFile, stat, open } from 'node:fs/promises';
 import { execa, parseCommandString } from 'execa';
-import { parseNginxMessages, isFailure, type NginxMessage } from '../nginx/nginxMessages.js';
+import { parseNginxMessages, isFailure, type NginxMessage } from './nginxMessages.js';
 import { childPids, isAlive } from '../os/processes.js';
+import { waitFor } from '../os/childProcess.js';
 
 export interface LiveNginx {
   /** e.g. `nginx -t` or `nginx -t -c /etc/nginx/nginx.conf`. */
@@ -72,7 +73,7 @@ export interface ReloadOutcome {
   ms: number;
 }
 
-export async function reloadAndConfirm(live: LiveNginx): Promise<ReloadOutcome> {
+export async function reloadAndConfirm(live: Omit<LiveNginx, 'testCommand'>): Promise<ReloadOutcome> {
   const started = Date.now();
   const masterPid = await readMasterPid(live.pidFile);
   const workersBefore = await childPids(masterPid);
@@ -91,29 +92,30 @@ export async function reloadAndConfirm(live: LiveNginx): Promise<ReloadOutcome> 
       ms: Date.now() - started,
     };
   }
-  const deadline = Date.now() + live.reloadTimeoutMs;
-  for (let wait = 5; ; wait = Math.min(wait * 2, 100)) {
-    const failures = errorLogFailures(await readFrom(live.errorLog, offset));
-    const workersAfter = await childPids(masterPid);
-    const fresh = workersAfter.filter((p) => !workersBefore.includes(p));
-    if (failures.length > 0) {
-      return { ...base, took: false, workersAfter, failures, detail: `nginx refused the new config: ${failures[0]}`, ms: Date.now() - started };
-    }
-    if (fresh.length > 0 && (await allRetired(workersBefore))) {
-      return { ...base, took: true, workersAfter, failures, detail: `master ${masterPid} started new workers ${fresh.join(', ')} and retired ${workersBefore.join(', ') || 'none'}`, ms: Date.now() - started };
-    }
-    if (Date.now() > deadline) {
-      return {
-        ...base,
-        took: false,
-        workersAfter,
-        failures,
-        detail: `no new worker generation from master ${masterPid} within ${live.reloadTimeoutMs} ms, and nothing in ${live.errorLog}`,
-        ms: Date.now() - started,
-      };
-    }
-    await new Promise((resolve) => setTimeout(resolve, wait));
+  let outcome: ReloadOutcome | undefined;
+  let workersAfter = workersBefore;
+  const noGeneration = `no new worker generation from master ${masterPid} within ${live.reloadTimeoutMs} ms`;
+  try {
+    await waitFor(
+      async () => {
+        const failures = errorLogFailures(await readFrom(live.errorLog, offset));
+        workersAfter = await childPids(masterPid);
+        const fresh = workersAfter.filter((p) => !workersBefore.includes(p));
+        if (failures.length > 0) {
+          outcome = { ...base, took: false, workersAfter, failures, detail: `nginx refused the new config: ${failures[0]}`, ms: Date.now() - started };
+        } else if (fresh.length > 0 && (await allRetired(workersBefore))) {
+          outcome = { ...base, took: true, workersAfter, failures, detail: `master ${masterPid} started new workers ${fresh.join(', ')} and retired ${workersBefore.join(', ') || 'none'}`, ms: Date.now() - started };
+        }
+        return outcome !== undefined;
+      },
+      { timeoutMs: live.reloadTimeoutMs, what: 'the reload', describe: async () => noGeneration },
+    );
+  } catch (error) {
+    if ((error as Error).message !== noGeneration) throw error;
   }
+  return (
+    outcome ?? { ...base, took: false, workersAfter, failures: [], detail: `${noGeneration}, and nothing in ${live.errorLog}`, ms: Date.now() - started }
+  );
 }
 
 /**

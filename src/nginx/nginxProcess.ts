@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { harnessArgs, type Harness } from './harness.js';
+import { reloadAndConfirm } from './liveNginx.js';
 import { childPids, isAlive } from '../os/processes.js';
 import { stopChild, waitFor } from '../os/childProcess.js';
 
@@ -62,16 +63,14 @@ export async function startNginx(nginxPath: string, harness: Harness, options: S
     pid,
     harness,
     async reload() {
-      const before = await childPids(pid);
-      await execa(nginxPath, ['-s', 'reload', ...harnessArgs(harness)], { timeout: 15_000 });
-      // A reload has taken when the old workers are replaced and the port answers.
-      await waitFor(
-        async () => {
-          const now = await childPids(pid);
-          return now.length > 0 && now.every((w) => !before.includes(w)) && (await canConnect(host, port));
-        },
-        { timeoutMs: 15_000, what: 'nginx reload', describe: async () => `nginx reload did not take: ${await tail(harness.errorLogPath)}` },
-      );
+      // The cutover's confirmation: a new worker generation and every old worker retired.
+      const outcome = await reloadAndConfirm({
+        reloadCommand: [nginxPath, '-s', 'reload', ...harnessArgs(harness)].join(' '),
+        pidFile: join(harness.prefix, 'nginx.pid'),
+        errorLog: harness.errorLogPath,
+        reloadTimeoutMs: 15_000,
+      });
+      if (!outcome.took) throw new Error(`nginx reload did not take: ${outcome.detail}`);
     },
     errorLog: () => readFile(harness.errorLogPath, 'utf8').catch(() => ''),
     async stop() {
