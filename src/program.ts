@@ -311,7 +311,10 @@ export function buildProgram(emit: Emit): Command {
     .option('--text <message>', 'one pasted message')
     .option('--json', 'print the report as JSON')
     .action(async (stdin: string | undefined, opts) => {
-      if (stdin !== undefined && stdin !== '-') program.error(`doctor: unexpected argument "${stdin}"; expected - (standard input)`, { exitCode: 2 });
+      if (stdin !== undefined && stdin !== '-') {
+        const { UsageError } = await import('./errors.js');
+        throw new UsageError(`doctor: unexpected argument "${stdin}"; expected - (standard input)`);
+      }
       const { runDoctor, formatDoctorText } = await import('./commands/doctor.js');
       const result = await runDoctor({ ...opts, stdin: stdin === '-' });
       emit({ exitCode: result.exitCode, stdout: opts.json ? json(result.report) : formatDoctorText(result.report) });

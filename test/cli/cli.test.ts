@@ -63,4 +63,11 @@ describe('mirror CLI', () => {
     expect(missing.exitCode).toBe(2);
     expect(missing.stderr).toMatch(/\/nonexistent\/nginx\.conf/);
   });
+
+  it('doctor reports an argument other than - as a usage error (exit 2) the way every command does', async () => {
+    const run = await mirror(['doctor', 'error.log']);
+    expect(run.exitCode).toBe(2);
+    expect(run.stderr).toMatch(/^mirror: doctor: unexpected argument "error\.log"; expected - \(standard input\)$/m);
+    expect(run.stdout).toBe('');
+  });
 });
