@@ -22,6 +22,9 @@ describe('fauxqs in its own process', () => {
   it('listens on 127.0.0.1 only, creates a queue, and round-trips a message with an attribute', async () => {
     running = await startFauxqs();
     expect(await reachable('127.0.0.1', running.port)).toBe(true);
+    // 127.0.0.2 is this host too (all of 127/8 is loopback on Linux): a server bound to
+    // 0.0.0.0 would answer there, one bound to 127.0.0.1 does not. Always checkable.
+    expect(await reachable('127.0.0.2', running.port)).toBe(false);
     const other = Object.values(networkInterfaces()).flat().find((i) => i && i.family === 'IPv4' && !i.internal);
     if (other) expect(await reachable(other.address, running.port)).toBe(false);
 
