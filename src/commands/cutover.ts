@@ -17,7 +17,7 @@ import { readState, type Transition } from '../cutover/state.js';
 import { defaultGate, type Gate, type GateContext, type GateResult } from '../cutover/gates.js';
 import { runTransition, type TransitionResult } from '../cutover/transition.js';
 import { verdictExitCode } from '../verify/engine/gate.js';
-import type { LiveNginx } from '../cutover/liveNginx.js';
+import type { LiveNginx } from '../nginx/liveNginx.js';
 
 
 interface CommonOptions {

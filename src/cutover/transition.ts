@@ -22,7 +22,7 @@ import { readState, withTransition, writeState, type CutoverState, type Transiti
 import { decideAdvance, decideRollback, filesDiff, renderedHash } from './plan.js';
 import type { Gate, GateResult } from './gates.js';
 import { backupIncludeFiles, readIncludeFiles, restoreBackup, writeIncludeFiles, type Backup } from './nginxDir.js';
-import { NginxNotRunningError, readMasterPid, reloadAndConfirm, testLiveConfig, type LiveNginx, type LiveTestResult, type ReloadOutcome } from './liveNginx.js';
+import { NginxNotRunningError, readMasterPid, reloadAndConfirm, testLiveConfig, type LiveNginx, type LiveTestResult, type ReloadOutcome } from '../nginx/liveNginx.js';
 
 type Direction = 'advance' | 'rollback';
 
