@@ -108,9 +108,9 @@ export function buildProgram(emit: Emit): Command {
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'sarif']).default('text'))
     .option('--json', 'same as --format json')
     .action(async (files: string[], opts) => {
-      const { runLint } = await import('./commands/lint.js');
+      const { runLint, formatLintOutput } = await import('./commands/lint.js');
       const result = await runLint({ files, format: opts.json ? 'json' : opts.format });
-      emit({ exitCode: result.exitCode, stdout: result.output });
+      emit({ exitCode: result.exitCode, stdout: formatLintOutput(result) });
     });
 
   program

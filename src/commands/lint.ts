@@ -8,16 +8,26 @@ import { ExitCode, UsageError } from '../errors.js';
 import { lintFiles } from '../lint/lintFiles.js';
 import { formatSarif, formatText, type LintReport } from '../lint/report.js';
 
-export type { LintReport } from '../lint/report.js';
 
 export interface LintOptions {
   files: string[];
   format: 'text' | 'json' | 'sarif';
 }
 
-export async function runLint(options: LintOptions): Promise<{ report: LintReport; output: string; exitCode: ExitCode }> {
+export interface LintResult {
+  report: LintReport;
+  format: LintOptions['format'];
+  exitCode: ExitCode;
+}
+
+/** Data only: the report and the exit code; formatLintOutput turns it into text, JSON or SARIF. */
+export async function runLint(options: LintOptions): Promise<LintResult> {
   if (options.files.length === 0) throw new UsageError('mirror lint needs at least one nginx config file');
   const report = await lintFiles(options.files);
-  const output = options.format === 'json' ? JSON.stringify(report, null, 2) : options.format === 'sarif' ? formatSarif(report) : formatText(report);
-  return { report, output, exitCode: report.counts.error > 0 ? ExitCode.checkFailed : ExitCode.ok };
+  return { report, format: options.format, exitCode: report.counts.error > 0 ? ExitCode.checkFailed : ExitCode.ok };
+}
+
+export function formatLintOutput(result: LintResult): string {
+  const { report, format } = result;
+  return format === 'json' ? JSON.stringify(report, null, 2) : format === 'sarif' ? formatSarif(report) : formatText(report);
 }

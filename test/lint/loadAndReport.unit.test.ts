@@ -4,7 +4,7 @@ import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runLint } from '../../src/commands/lint.js';
+import { formatLintOutput, runLint } from '../../src/commands/lint.js';
 import { UsageError } from '../../src/errors.js';
 import { phases } from '../../src/config/phases.js';
 
@@ -78,11 +78,11 @@ describe('mirror lint output', () => {
 
   it('text ends with the summary; json is the report; sarif 2.1.0 has one result per finding', async () => {
     const text = await runLint({ files: [seed], format: 'text' });
-    expect(text.output.split('\n').at(-1)).toBe('4 errors, 3 warnings, 0 info in 1 file');
-    expect(text.output).toMatch(/seed-nginx\.conf:23: error proxy-pass-variable-without-resolver: /);
+    expect(formatLintOutput(text).split('\n').at(-1)).toBe('4 errors, 3 warnings, 0 info in 1 file');
+    expect(formatLintOutput(text)).toMatch(/seed-nginx\.conf:23: error proxy-pass-variable-without-resolver: /);
     const json = await runLint({ files: [seed], format: 'json' });
-    expect(JSON.parse(json.output)).toEqual(JSON.parse(JSON.stringify(json.report)));
-    const sarif = JSON.parse((await runLint({ files: [seed], format: 'sarif' })).output);
+    expect(JSON.parse(formatLintOutput(json))).toEqual(JSON.parse(JSON.stringify(json.report)));
+    const sarif = JSON.parse(formatLintOutput(await runLint({ files: [seed], format: 'sarif' })));
     expect(sarif.version).toBe('2.1.0');
     const run = sarif.runs[0];
     expect(run.tool.driver.rules).toHaveLength(12);
