@@ -14,6 +14,10 @@ export type { LintReport } from '../lint/report.js';
 export interface LintOptions {
   files: string[];
   format: 'text' | 'json' | 'sarif';
+  /** nginx's `-p`: the base of a relative `confDir`. */
+  prefix?: string;
+  /** nginx's conf prefix (the directory of the main nginx.conf), where relative includes resolve. */
+  confDir?: string;
 }
 
 export async function runLint(options: LintOptions): Promise<{ report: LintReport; output: string; exitCode: ExitCode }> {
@@ -21,7 +25,7 @@ export async function runLint(options: LintOptions): Promise<{ report: LintRepor
   const findings = [];
   const files: string[] = [];
   for (const file of options.files) {
-    const loaded = await loadNginxConfig(file);
+    const loaded = await loadNginxConfig(file, { ...(options.prefix ? { prefix: options.prefix } : {}), ...(options.confDir ? { confDir: options.confDir } : {}) });
     files.push(...loaded.files);
     findings.push(...lintTree(loaded.tree));
   }
