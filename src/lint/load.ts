@@ -88,6 +88,8 @@ async function expand(file: string, text: string, state: ExpandState): Promise<D
 }
 
 async function expandList(list: Directive[], file: string, state: ExpandState): Promise<Directive[]> {
+  // Most blocks include nothing: keep them as parsed instead of awaiting each directive.
+  if (!hasInclude(list)) return list;
   const out: Directive[] = [];
   for (const d of list) {
     if (d.name === 'include' && !d.block && d.args.length === 1) {
@@ -99,6 +101,10 @@ async function expandList(list: Directive[], file: string, state: ExpandState): 
     out.push(d.block ? { ...d, block: await expandList(d.block, file, state) } : d);
   }
   return out;
+}
+
+function hasInclude(list: Directive[]): boolean {
+  return list.some((d) => d.name === 'include' || (d.block !== undefined && hasInclude(d.block)));
 }
 
 async function resolveInclude(d: Directive, from: string, state: ExpandState): Promise<{ path: string; text: string }[]> {

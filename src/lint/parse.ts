@@ -34,81 +34,86 @@ interface Token {
  * nginx's tokenizer (ngx_conf_read_token): a word ends at whitespace, `;` or `{`
  * (but `{` right after `$` is `${var}`); a `}` inside a word is part of it
  * (`return 200 a}b;` is valid). `#` and quotes are special only where a word starts.
- * `\r` is whitespace, so a CRLF dump counts lines like an LF one.
+ * `\r` is whitespace, so a CRLF dump counts lines like an LF one. Tokens are made
+ * as the parser pulls them: holding all of a 4 MB dump's tokens at once made
+ * garbage collection most of the cost.
  */
-function tokenize(text: string, file: string): Token[] {
-  const tokens: Token[] = [];
+function tokenize(text: string, file: string): () => Token | undefined {
   let line = 1;
   let i = 0;
   // The first word of the statement being read: nginx-lua hands the body of a
   // `*_by_lua_block` to its own Lua-aware reader (ngx_http_lua_conf_read_lua_token).
   let statementName: string | undefined;
-  while (i < text.length) {
-    const c = text[i]!;
-    if (c === '\n') {
-      line++;
-      i++;
-    } else if (c === ' ' || c === '\t' || c === '\r') {
-      i++;
-    } else if (c === '#') {
-      while (i < text.length && text[i] !== '\n') i++;
-    } else if (c === ';' || c === '{' || c === '}') {
-      if (c === '{' && statementName?.endsWith('_by_lua_block')) {
-        const open = line;
-        const end = skipLua(text, i + 1, line);
-        if (!end) throw new ConfigSyntaxError(file, open, `${statementName} is never closed; expected "}" after its Lua code`);
-        tokens.push({ text: c, line: open, quoted: false, luaBody: true });
-        ({ index: i, line } = end);
-      } else {
-        tokens.push({ text: c, line, quoted: false });
+  return () => {
+    while (i < text.length) {
+      const c = text[i]!;
+      if (c === '\n') {
+        line++;
         i++;
-      }
-      statementName = undefined;
-    } else if (c === '"' || c === "'") {
-      const start = line;
-      let value = '';
-      i++;
-      while (i < text.length && text[i] !== c) {
-        if (text[i] === '\\' && i + 1 < text.length) {
-          const next = text[i + 1]!;
-          // nginx keeps the backslash except before the quote itself and a few escapes.
-          value += next === c || next === '\\' ? next : next === 'n' ? '\n' : next === 't' ? '\t' : next === 'r' ? '\r' : `\\${next}`;
-          if (next === '\n') line++;
-          i += 2;
-          continue;
-        }
-        if (text[i] === '\n') line++;
-        value += text[i];
+      } else if (c === ' ' || c === '\t' || c === '\r') {
         i++;
-      }
-      if (i >= text.length) throw new ConfigSyntaxError(file, start, `unterminated ${c === '"' ? 'double' : 'single'} quote; expected a closing ${c}`);
-      i++;
-      tokens.push({ text: value, line: start, quoted: true });
-      statementName ??= value;
-    } else {
-      let value = '';
-      while (i < text.length) {
-        const d = text[i]!;
-        if (d === '{' && value.endsWith('$')) {
-          value += d;
+      } else if (c === '#') {
+        while (i < text.length && text[i] !== '\n') i++;
+      } else if (c === ';' || c === '{' || c === '}') {
+        if (c === '{' && statementName?.endsWith('_by_lua_block')) {
+          const open = line;
+          const end = skipLua(text, i + 1, line);
+          if (!end) throw new ConfigSyntaxError(file, open, `${statementName} is never closed; expected "}" after its Lua code`);
+          ({ index: i, line } = end);
+          statementName = undefined;
+          return { text: c, line: open, quoted: false, luaBody: true };
+        } else {
           i++;
-          continue;
+          statementName = undefined;
+          return { text: c, line, quoted: false };
         }
-        if (d === ' ' || d === '\t' || d === '\r' || d === '\n' || d === ';' || d === '{') break;
-        if (d === '\\' && i + 1 < text.length) {
-          if (text[i + 1] === '\n') line++;
-          value += text.slice(i, i + 2);
-          i += 2;
-          continue;
-        }
-        value += d;
+      } else if (c === '"' || c === "'") {
+        const start = line;
+        let value = '';
         i++;
+        while (i < text.length && text[i] !== c) {
+          if (text[i] === '\\' && i + 1 < text.length) {
+            const next = text[i + 1]!;
+            // nginx keeps the backslash except before the quote itself and a few escapes.
+            value += next === c || next === '\\' ? next : next === 'n' ? '\n' : next === 't' ? '\t' : next === 'r' ? '\r' : `\\${next}`;
+            if (next === '\n') line++;
+            i += 2;
+            continue;
+          }
+          if (text[i] === '\n') line++;
+          value += text[i];
+          i++;
+        }
+        if (i >= text.length) throw new ConfigSyntaxError(file, start, `unterminated ${c === '"' ? 'double' : 'single'} quote; expected a closing ${c}`);
+        i++;
+        statementName ??= value;
+        return { text: value, line: start, quoted: true };
+      } else {
+        // Scan to the end of the word and slice once: concatenating char by char made a
+        // 4 MB dump take seconds.
+        const start = i;
+        const startLine = line;
+        while (i < text.length) {
+          const d = text.charCodeAt(i);
+          if (d === 0x7b /* { */ && i > start && text.charCodeAt(i - 1) === 0x24 /* $ */) {
+            i++;
+            continue;
+          }
+          if (d === 0x20 || d === 0x09 || d === 0x0d || d === 0x0a || d === 0x3b /* ; */ || d === 0x7b) break;
+          if (d === 0x5c /* \ */ && i + 1 < text.length) {
+            if (text.charCodeAt(i + 1) === 0x0a) line++;
+            i += 2;
+            continue;
+          }
+          i++;
+        }
+        const value = text.slice(start, i);
+        statementName ??= value;
+        return { text: value, line: startLine, quoted: false };
       }
-      tokens.push({ text: value, line, quoted: false });
-      statementName ??= value;
     }
-  }
-  return tokens;
+    return undefined;
+  };
 }
 
 /**
@@ -162,36 +167,33 @@ function skipLua(text: string, from: number, line: number): { index: number; lin
 
 /** Parses one file's text. `*_by_lua_block { … }` bodies are skipped unparsed. */
 export function parseConfig(text: string, file: string): Directive[] {
-  const tokens = tokenize(text, file);
-  let pos = 0;
+  const nextToken = tokenize(text, file);
+  let lookahead = nextToken();
   const parseBlock = (depth: number, openLine: number): Directive[] => {
     const out: Directive[] = [];
-    while (pos < tokens.length) {
-      const first = tokens[pos]!;
+    while (lookahead) {
+      const first = lookahead;
       if (!first.quoted && first.text === '}') {
         if (depth === 0) throw new ConfigSyntaxError(file, first.line, 'unexpected "}"; no block is open');
-        pos++;
+        lookahead = nextToken();
         return out;
       }
       if (!first.quoted && (first.text === ';' || first.text === '{')) {
         throw new ConfigSyntaxError(file, first.line, `unexpected "${first.text}"; expected a directive name`);
       }
-      pos++;
       const args: string[] = [];
       for (;;) {
-        const t = tokens[pos];
+        const t = nextToken();
         if (!t) throw new ConfigSyntaxError(file, first.line, `directive "${first.text}" has no ending ";" or "{"`);
-        pos++;
         if (!t.quoted && t.text === ';') {
           out.push({ name: first.text, args, file, line: first.line });
+          lookahead = nextToken();
           break;
         }
         if (!t.quoted && t.text === '{') {
-          if (t.luaBody) {
-            out.push({ name: first.text, args, file, line: first.line, block: [] });
-          } else {
-            out.push({ name: first.text, args, file, line: first.line, block: parseBlock(depth + 1, t.line) });
-          }
+          lookahead = nextToken();
+          // parseBlock consumes the closing "}" and reads the token after it.
+          out.push({ name: first.text, args, file, line: first.line, block: t.luaBody ? [] : parseBlock(depth + 1, t.line) });
           break;
         }
         if (!t.quoted && t.text === '}') throw new ConfigSyntaxError(file, t.line, `unexpected "}" in directive "${first.text}"; expected ";"`);
