@@ -24,12 +24,14 @@ export async function runLint(options: LintOptions): Promise<{ report: LintRepor
   if (options.files.length === 0) throw new UsageError('mirror lint needs at least one nginx config file');
   const findings = [];
   const files: string[] = [];
+  const notes: string[] = [];
   for (const file of options.files) {
     const loaded = await loadNginxConfig(file, { ...(options.prefix ? { prefix: options.prefix } : {}), ...(options.confDir ? { confDir: options.confDir } : {}) });
     files.push(...loaded.files);
+    notes.push(...loaded.notes);
     findings.push(...lintTree(loaded.tree));
   }
-  const report: LintReport = { findings, counts: countFindings(findings), files: [...new Set(files)] };
+  const report: LintReport = { findings, counts: countFindings(findings), files: [...new Set(files)], ...(notes.length > 0 ? { notes } : {}) };
   const output = options.format === 'json' ? JSON.stringify(report, null, 2) : options.format === 'sarif' ? formatSarif(report) : formatText(report);
   return { report, output, exitCode: report.counts.error > 0 ? ExitCode.checkFailed : ExitCode.ok };
 }

@@ -16,6 +16,8 @@ export interface LoadedConfig {
   tree: Directive[];
   /** Every file read, the root first. */
   files: string[];
+  /** Includes deliberately not read, each with why (this machine's /etc/nginx for a file from elsewhere). */
+  notes: string[];
 }
 
 const dumpHeader = /^# configuration file (.+):\r?$/gm;
@@ -26,6 +28,8 @@ export interface LoadOptions {
   prefix?: string;
   /** nginx's conf prefix, the directory of the main nginx.conf (default: the directory of the file given). */
   confDir?: string;
+  /** This machine's nginx conf dir, never read for a file given from elsewhere (default /etc/nginx, Debian's). */
+  machineConfDir?: string;
   /** Text for the path `-` (standard input); read from the process when absent. */
   stdin?: () => Promise<string>;
 }
@@ -47,8 +51,13 @@ export async function loadNginxConfig(path: string, options: LoadOptions = {}): 
   const confDir = options.confDir
     ? resolve(options.prefix ?? '.', options.confDir)
     : dirname(virtual ? rootName : path === '-' ? resolve('stdin') : resolve(path));
-  const tree = await expand(rootName, rootText, { virtual, confDir, confDirGiven: options.confDir !== undefined, files, stack: [] });
-  return { root: path, tree, files };
+  const notes: string[] = [];
+  const machineConfDir = options.machineConfDir ?? '/etc/nginx';
+  // A file from elsewhere that includes /etc/nginx/... means its own server's files,
+  // not this machine's: reading ours would lint a config nobody wrote.
+  const foreign = (include: string) => !virtual && isUnder(include, machineConfDir) && !isUnder(confDir, machineConfDir);
+  const tree = await expand(rootName, rootText, { virtual, confDir, confDirGiven: options.confDir !== undefined, files, stack: [], notes, foreign });
+  return { root: path, tree, files, notes };
 }
 
 /** An `nginx -T` dump as path -> text, in dump order; undefined for a plain file. */
@@ -70,6 +79,8 @@ interface ExpandState {
   confDir: string;
   confDirGiven: boolean;
   files: string[];
+  notes: string[];
+  foreign: (include: string) => boolean;
   stack: string[];
 }
 
@@ -111,6 +122,10 @@ async function resolveInclude(d: Directive, from: string, state: ExpandState): P
   const pattern = d.args[0]!;
   const at = `${from}:${d.line}: include ${pattern}`;
   const full = isAbsolute(pattern) ? pattern : join(state.confDir, pattern);
+  if (state.foreign(full)) {
+    state.notes.push(`${at}: not read: it names the server's own nginx conf dir, and this machine's copy is not that server's; lint the server's \`nginx -T\` output to include it`);
+    return [];
+  }
   const fs = state.virtual ? dumpFs(state.virtual) : diskFs;
   const matches: IncludeMatch[] = hasGlob(pattern) ? await expandIncludeGlob(full, fs) : [{ path: full, kind: await fs.kind(full) }];
   const out: { path: string; text: string }[] = [];
@@ -162,4 +177,9 @@ async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks).toString('utf8');
+}
+
+function isUnder(path: string, dir: string): boolean {
+  const base = dir.endsWith('/') ? dir : `${dir}/`;
+  return path === dir || path.startsWith(base);
 }
