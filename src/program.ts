@@ -104,12 +104,14 @@ export function buildProgram(emit: Emit): Command {
   program
     .command('lint')
     .description('static checks nginx -t cannot do, on any nginx config (includes resolved; nginx -T dumps too)')
-    .argument('<file...>', 'nginx config files')
+    .argument('<file...>', 'nginx config files (- reads an nginx -T dump from standard input)')
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'sarif']).default('text'))
     .option('--json', 'same as --format json')
+    .option('--prefix <dir>', "nginx's -p: the base of a relative --conf-dir")
+    .option('--conf-dir <dir>', 'where relative includes resolve: the directory of the main nginx.conf (default: the directory of the file given)')
     .action(async (files: string[], opts) => {
       const { runLint, formatLintOutput } = await import('./commands/lint.js');
-      const result = await runLint({ files, format: opts.json ? 'json' : opts.format });
+      const result = await runLint({ files, format: opts.json ? 'json' : opts.format, prefix: opts.prefix, confDir: opts.confDir });
       emit({ exitCode: result.exitCode, stdout: formatLintOutput(result) });
     });
 

@@ -12,6 +12,10 @@ import { formatSarif, formatText, type LintReport } from '../lint/report.js';
 export interface LintOptions {
   files: string[];
   format: 'text' | 'json' | 'sarif';
+  /** nginx's `-p`: the base of a relative `confDir`. */
+  prefix?: string;
+  /** nginx's conf prefix (the directory of the main nginx.conf), where relative includes resolve. */
+  confDir?: string;
 }
 
 export interface LintResult {
@@ -23,7 +27,7 @@ export interface LintResult {
 /** Data only: the report and the exit code; formatLintOutput turns it into text, JSON or SARIF. */
 export async function runLint(options: LintOptions): Promise<LintResult> {
   if (options.files.length === 0) throw new UsageError('mirror lint needs at least one nginx config file');
-  const report = await lintFiles(options.files);
+  const report = await lintFiles(options.files, { ...(options.prefix ? { prefix: options.prefix } : {}), ...(options.confDir ? { confDir: options.confDir } : {}) });
   return { report, format: options.format, exitCode: report.counts.error > 0 ? ExitCode.checkFailed : ExitCode.ok };
 }
 

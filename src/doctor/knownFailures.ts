@@ -23,8 +23,12 @@ export const knownFailures: readonly KnownFailure[] = [
     source: 'nginx',
     title: 'no resolver defined',
     pattern: /no resolver defined to resolve/,
-    cause: 'proxy_pass holds the host in a variable and no `resolver` is in scope, so nginx cannot resolve it at run time (nginx -t does not catch this).',
-    fix: 'put a `resolver` in the mirror location: `mirror render` does; `mirror lint` finds the gap in a hand-written config.',
+    // FINDINGS.md, measured with nginx 1.22: a variable anywhere in the URL, even only
+    // in the path (`https://host/dev$request_uri`, the seed's form), makes nginx resolve
+    // the host per request.
+    cause:
+      'the proxy_pass URL has a variable (in the host, or only in the path as in the seed\'s `https://….amazonaws.com/dev$request_uri`), so nginx resolves the host at run time, and no `resolver` is in scope (nginx -t does not catch this).',
+    fix: 'put a `resolver` in the mirror location (or make the whole URL literal, which nginx resolves once at load): `mirror render` does the former; `mirror lint` finds the gap in a hand-written config.',
     change: 'resolver.addresses (rendered `resolver` line of the mirror location)',
   },
   {

@@ -24,12 +24,39 @@ export interface ServerInfo {
   directive?: Directive;
   locations: LocationInfo[];
   mirrors: Placed[];
+  /** Lookup tables built once, so matching a URI costs its length, not the number of locations. */
+  index?: LocationIndex;
 }
+
+interface LocationIndex {
+  exact: Map<string, LocationInfo>;
+  prefix: Map<string, LocationInfo>;
+  regexes: { location: LocationInfo; regex: RegExp | undefined }[];
+}
+
+/**
+ * Where a proxy_pass URL's host comes from at run time, as far as the config tells:
+ * an address (IP literal, `unix:` socket, or a variable nginx fills with one), an
+ * `upstream {}` block (explicit, or implicit from a literal proxy_pass elsewhere),
+ * a host name nginx must resolve, or a variable whose value cannot be known here.
+ */
+export type ProxyHost =
+  | { kind: 'address'; host: string }
+  | { kind: 'upstream'; host: string; servers: string[] }
+  | { kind: 'name'; host: string }
+  | { kind: 'unknown'; host: string };
 
 export class LintContext {
   readonly all: Placed[] = [];
   readonly servers: ServerInfo[] = [];
   readonly upstreams = new Set<string>();
+  /** Each `upstream {}` block's `server` addresses, by block name. */
+  readonly upstreamServers = new Map<string, string[]>();
+  /** `host:port` of every literal proxy_pass: nginx makes each an implicit upstream that a run-time URL with the same host and port reuses. */
+  readonly implicitUpstreams = new Set<string>();
+  /** `map $from $to {}` values by the variable they set (`to`, without `$`). */
+  readonly mapValues = new Map<string, string[]>();
+  private mirrorTargetsMemo: ReturnType<LintContext['computeMirrorTargets']> | undefined;
 
   constructor(readonly tree: Directive[]) {
     this.walk(tree, []);
@@ -40,7 +67,18 @@ export class LintContext {
   private walk(list: Directive[], ancestors: Directive[]): void {
     for (const d of list) {
       this.all.push({ directive: d, ancestors });
-      if (d.name === 'upstream' && d.args[0]) this.upstreams.add(d.args[0]);
+      if (d.name === 'upstream' && d.args[0]) {
+        this.upstreams.add(d.args[0]);
+        this.upstreamServers.set(d.args[0], (d.block ?? []).filter((s) => s.name === 'server' && s.args[0]).map((s) => s.args[0]!));
+      }
+      if (d.name === 'map' && d.block && d.args[1]?.startsWith('$')) {
+        const values = d.block.filter((e) => !['hostnames', 'volatile', 'include'].includes(e.name) && e.args.length > 0).map((e) => e.args.at(-1)!);
+        this.mapValues.set(d.args[1].slice(1).replace(/^\{|\}$/g, ''), values);
+      }
+      if (d.name === 'proxy_pass' && d.args[0] && !d.args[0].includes('$')) {
+        const url = parseProxyUrl(d.args[0]);
+        if (url) this.implicitUpstreams.add(`${url.host}:${url.port ?? (url.scheme === 'https' ? '443' : '80')}`);
+      }
       if (d.name === 'server' && d.block && ancestors.at(-1)?.name !== 'upstream') {
         this.servers.push(this.serverOf(d, d.block, [...ancestors, d]));
       }
@@ -70,10 +108,33 @@ export class LintContext {
   /** Directives of this name that apply at `placed` (its own block, else the nearest ancestor level). */
   inScope(name: string, chain: Directive[]): Directive[] {
     for (let i = chain.length - 1; i >= 0; i--) {
-      const found = (chain[i]!.block ?? []).filter((d) => d.name === name);
+      const found = this.byName(chain[i]!.block ?? [], name);
       if (found.length > 0) return found;
     }
-    return this.tree.filter((d) => d.name === name);
+    return this.byName(this.tree, name);
+  }
+
+  private readonly blockIndex = new WeakMap<Directive[], Map<string, Directive[]>>();
+
+  /**
+   * The directives of one name directly in a block, from an index built once per
+   * block: a server with 20,000 locations is asked this for every location, and
+   * filtering it each time made lint quadratic.
+   */
+  byName(block: Directive[], name: string): Directive[] {
+    // A small block is cheaper to scan than to index (a location has a dozen directives).
+    if (block.length < 32) return block.filter((d) => d.name === name);
+    let index = this.blockIndex.get(block);
+    if (!index) {
+      index = new Map();
+      for (const d of block) {
+        const list = index.get(d.name);
+        if (list) list.push(d);
+        else index.set(d.name, [d]);
+      }
+      this.blockIndex.set(block, index);
+    }
+    return index.get(name) ?? [];
   }
 
   /** The last value of a single-value directive in scope, e.g. `proxy_ssl_verify`. */
@@ -86,25 +147,25 @@ export class LintContext {
    * prefix when it is `^~`, else the first matching regex, else the longest prefix.
    */
   matchLocation(server: ServerInfo, uri: string): LocationInfo | undefined {
-    const exact = server.locations.find((l) => l.modifier === '=' && l.uri === uri);
+    const index = (server.index ??= indexLocations(server.locations));
+    const exact = index.exact.get(uri);
     if (exact) return exact;
-    const prefixes = server.locations
-      .filter((l) => (l.modifier === '' || l.modifier === '^~') && uri.startsWith(l.uri))
-      .sort((a, b) => b.uri.length - a.uri.length);
-    if (prefixes[0]?.modifier === '^~') return prefixes[0];
-    for (const l of server.locations) {
-      if (l.modifier !== '~' && l.modifier !== '~*') continue;
-      try {
-        if (new RegExp(l.uri, l.modifier === '~*' ? 'i' : '').test(uri)) return l;
-      } catch {
-        // A PCRE feature JavaScript lacks: skip the location rather than guess.
-      }
+    let longest: LocationInfo | undefined;
+    for (let end = uri.length; end >= 0 && !longest; end--) longest = index.prefix.get(uri.slice(0, end));
+    if (longest?.modifier === '^~') return longest;
+    for (const { location, regex } of index.regexes) {
+      // A PCRE feature JavaScript lacks leaves regex undefined: skip the location rather than guess.
+      if (regex?.test(uri)) return location;
     }
-    return prefixes[0];
+    return longest;
   }
 
   /** Each location that is the target of a `mirror`, with the mirror directives that point at it. */
   mirrorTargets(): { server: ServerInfo; location: LocationInfo; from: Placed[] }[] {
+    return (this.mirrorTargetsMemo ??= this.computeMirrorTargets());
+  }
+
+  private computeMirrorTargets(): { server: ServerInfo; location: LocationInfo; from: Placed[] }[] {
     const out = new Map<Directive, { server: ServerInfo; location: LocationInfo; from: Placed[] }>();
     for (const server of this.servers) {
       for (const m of server.mirrors) {
@@ -133,10 +194,75 @@ export class LintContext {
     return out;
   }
 
+  /**
+   * What the host of a proxy_pass URL is at run time. A variable is followed
+   * through `set` in the chain and through `map`; nginx fills a few variables with
+   * addresses. With `$` anywhere in the URL nginx looks the host up at run time
+   * among the upstream blocks (explicit, and the implicit ones literal proxy_pass
+   * URLs create) and else resolves it (ngx_http_upstream_init_request).
+   */
+  proxyHost(url: ProxyUrl, chain: Directive[]): ProxyHost {
+    const classify = (host: string, port: string | undefined): ProxyHost => {
+      const bare = host.replace(/^\[|\]$/g, '');
+      if (host === 'unix' || isIP(bare) !== 0) return { kind: 'address', host };
+      const servers = this.upstreamServers.get(host);
+      if (servers) return { kind: 'upstream', host, servers };
+      if (this.implicitUpstreams.has(`${host}:${port ?? (url.scheme === 'https' ? '443' : '80')}`)) return { kind: 'upstream', host, servers: [`${host}:${port ?? ''}`] };
+      return { kind: 'name', host };
+    };
+    const variable = /^\$\{?([A-Za-z0-9_]+)\}?$/.exec(url.host)?.[1];
+    if (!url.host.includes('$')) return classify(url.host, url.port);
+    if (variable && addressVariables.has(variable)) return { kind: 'address', host: url.host };
+    const values = variable ? (this.variableValueAll(variable, chain) ?? this.mapValues.get(variable)) : undefined;
+    if (!values || values.length === 0 || values.some((v) => v.includes('$'))) return { kind: 'unknown', host: url.host };
+    const kinds = values.map((v) => {
+      const m = /^(\[[^\]]+\]|[^:/]+)(?::(\d+))?/.exec(v);
+      return m ? classify(m[1]!, m[2] ?? url.port) : ({ kind: 'unknown', host: v } as ProxyHost);
+    });
+    return kinds.find((k) => k.kind === 'name' || k.kind === 'unknown') ?? kinds[0]!;
+  }
+
+  /** Every value a `set $name` in the chain gives (the nearest level that sets it). */
+  private variableValueAll(name: string, chain: Directive[]): string[] | undefined {
+    for (let i = chain.length - 1; i >= 0; i--) {
+      const found = this.byName(chain[i]!.block ?? [], 'set').filter((d) => d.args[0] === `$${name}`).map((d) => d.args[1] ?? '');
+      if (found.length > 0) return found;
+    }
+    return undefined;
+  }
+
+  /**
+   * Whether a mirror target location sends the copy on to API Gateway (or anything
+   * over https / to AWS), which is what the mirror rules are about. A log-only
+   * mirror (`return 204`, or a plain-http log backend as in the mirror module's
+   * own documentation) is not judged by them.
+   */
+  sendsToGateway(location: Placed): boolean {
+    return this.within(location, 'proxy_pass').some(({ directive: d, ancestors }) => {
+      const url = parseProxyUrl(d.args[0] ?? '');
+      if (!url) return false;
+      if (url.scheme === 'https') return true;
+      const host = this.proxyHost(url, ancestors);
+      if (host.kind === 'upstream') return host.servers.some((s) => awsHost.test(s.replace(/:\d+$/, '')) || s.endsWith(':443'));
+      return awsHost.test(host.host) || (host.kind === 'name' && this.variableHolds(url.host, ancestors, awsHost));
+    });
+  }
+
+  private variableHolds(host: string, chain: Directive[], pattern: RegExp): boolean {
+    const variable = /^\$\{?([A-Za-z0-9_]+)\}?$/.exec(host)?.[1];
+    const value = variable ? this.variableValue(variable, chain) : undefined;
+    return value !== undefined && pattern.test(value);
+  }
+
+  /** True when every server of an upstream block is on this host (loopback or a unix socket): no TLS name or certificate concern. */
+  upstreamIsLocal(servers: string[]): boolean {
+    return servers.length > 0 && servers.every((s) => s.startsWith('unix:') || isLoopback(s.replace(/:\d+$/, '')));
+  }
+
   /** The value of `set $name value` visible along a chain (nearest level first). */
   variableValue(name: string, chain: Directive[]): string | undefined {
     for (let i = chain.length - 1; i >= 0; i--) {
-      const found = (chain[i]!.block ?? []).filter((d) => d.name === 'set' && d.args[0] === `$${name}`).at(-1);
+      const found = this.byName(chain[i]!.block ?? [], 'set').filter((d) => d.args[0] === `$${name}`).at(-1);
       if (found) return found.args[1];
     }
     return undefined;
@@ -156,6 +282,32 @@ export interface ProxyUrl {
   path: string;
 }
 
+function indexLocations(locations: LocationInfo[]): LocationIndex {
+  const index: LocationIndex = { exact: new Map(), prefix: new Map(), regexes: [] };
+  for (const l of locations) {
+    if (l.modifier === '=') {
+      if (!index.exact.has(l.uri)) index.exact.set(l.uri, l);
+    } else if (l.modifier === '' || l.modifier === '^~') {
+      if (!index.prefix.has(l.uri)) index.prefix.set(l.uri, l);
+    } else if (l.modifier === '~' || l.modifier === '~*') {
+      let regex: RegExp | undefined;
+      try {
+        regex = new RegExp(l.uri, l.modifier === '~*' ? 'i' : '');
+      } catch {
+        regex = undefined;
+      }
+      index.regexes.push({ location: l, regex });
+    }
+  }
+  return index;
+}
+
+/** Variables nginx fills with an IP address (ngx_http_variables.c), so a URL built from them needs no resolver. */
+const addressVariables = new Set(['server_addr', 'remote_addr', 'realip_remote_addr', 'binary_remote_addr']);
+
+/** Any AWS host name (execute-api, a VPC endpoint, ELB…). */
+export const awsHost = /\.amazonaws\.com(?:\.cn)?$/;
+
 /** Variables that hold a path, so they end the host part (`https://$host_var$request_uri`). */
 const pathVariables = new Set(['request_uri', 'uri', 'document_uri', 'is_args', 'args', 'query_string']);
 
@@ -171,7 +323,7 @@ export function parseProxyUrl(url: string): ProxyUrl | undefined {
     i = close + 1;
   } else {
     while (i < url.length && url[i] !== '/' && url[i] !== ':') {
-      const variable = /^\$\{?([A-Za-z0-9_]+)\}?/.exec(url.slice(i));
+      const variable = url[i] === '$' ? /^\$\{?([A-Za-z0-9_]+)\}?/.exec(url.slice(i)) : null;
       if (variable) {
         if (pathVariables.has(variable[1]!)) break;
         host += variable[0];

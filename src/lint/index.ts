@@ -7,7 +7,7 @@ import type { Finding } from './types.js';
 export function lintTree(tree: Directive[]): Finding[] {
   const ctx = new LintContext(tree);
   const findings = rules.flatMap((rule) =>
-    rule.check(ctx).map((f) => ({ ruleId: rule.id, severity: rule.severity, message: f.message, file: f.at.file, line: f.at.line, help: rule.help })),
+    rule.check(ctx).map((f) => ({ ruleId: rule.id, severity: f.severity ?? rule.severity, message: f.message, file: f.at.file, line: f.at.line, help: rule.help })),
   );
   const seen = new Set<string>();
   return findings

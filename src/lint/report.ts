@@ -6,6 +6,8 @@ export interface LintReport {
   findings: Finding[];
   counts: Record<Severity, number>;
   files: string[];
+  /** What lint chose not to read, and why (an include of this machine's /etc/nginx from a file given from elsewhere). */
+  notes?: string[];
 }
 
 export function countFindings(findings: readonly Finding[]): Record<Severity, number> {
@@ -16,6 +18,7 @@ export function countFindings(findings: readonly Finding[]): Record<Severity, nu
 
 export function formatText(report: LintReport): string {
   const lines = report.findings.flatMap((f) => [`${f.file}:${f.line}: ${f.severity} ${f.ruleId}: ${f.message}`, `    fix: ${f.help}`]);
+  for (const note of report.notes ?? []) lines.push(`note: ${note}`);
   const { error, warning, info } = report.counts;
   lines.push(`${error} error${error === 1 ? '' : 's'}, ${warning} warning${warning === 1 ? '' : 's'}, ${info} info in ${report.files.length} file${report.files.length === 1 ? '' : 's'}`);
   return lines.join('\n');

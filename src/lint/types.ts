@@ -18,5 +18,6 @@ export interface LintRule {
   severity: Severity;
   summary: string;
   help: string;
-  check(ctx: LintContext): { message: string; at: { file: string; line: number } }[];
+  /** A finding may lower its own severity when the config does not tell enough to be sure (a variable whose value is unknown). */
+  check(ctx: LintContext): { message: string; at: { file: string; line: number }; severity?: Severity }[];
 }

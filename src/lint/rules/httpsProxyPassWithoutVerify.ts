@@ -1,7 +1,7 @@
 import type { LintRule } from '../types.js';
 import { isLoopback, parseProxyUrl } from '../context.js';
 
-/** FINDINGS.md: proxy_ssl_verify is off by default; callbacks carry personal data. */
+/** FINDINGS.md: proxy_ssl_verify is off by default; callbacks carry personal data. Loopback and unix-socket upstreams are exempt. */
 export const httpsProxyPassWithoutVerify: LintRule = {
   id: 'https-proxy-pass-without-verify',
   severity: 'warning',
@@ -10,7 +10,12 @@ export const httpsProxyPassWithoutVerify: LintRule = {
   check(ctx) {
     return ctx.all
       .filter(({ directive: d }) => d.name === 'proxy_pass' && (d.args[0] ?? '').startsWith('https://'))
-      .filter(({ directive: d }) => !isLoopback(parseProxyUrl(d.args[0]!)?.host ?? ''))
+      .filter(({ directive: d, ancestors }) => {
+        const url = parseProxyUrl(d.args[0]!);
+        if (!url || isLoopback(url.host) || url.host === 'unix') return false;
+        const host = ctx.proxyHost(url, ancestors);
+        return !(host.kind === 'upstream' && ctx.upstreamIsLocal(host.servers));
+      })
       .filter(({ ancestors }) => ctx.valueInScope('proxy_ssl_verify', ancestors)?.args[0] !== 'on')
       .map(({ directive: d }) => ({ message: `proxy_pass ${d.args[0]} does not verify the certificate (proxy_ssl_verify is off)`, at: d }));
   },

@@ -1,6 +1,6 @@
 import type { LintRule } from '../types.js';
 
-/** FINDINGS.md nginx fact 9: without `internal` anyone can POST to the mirror location. */
+/** FINDINGS.md nginx fact 9: without `internal` anyone can POST to the mirror location, and through it to API Gateway (log-only mirrors are not judged). */
 export const mirrorTargetNotInternal: LintRule = {
   id: 'mirror-target-not-internal',
   severity: 'error',
@@ -9,6 +9,7 @@ export const mirrorTargetNotInternal: LintRule = {
   check(ctx) {
     return ctx
       .mirrorTargets()
+      .filter(({ location }) => ctx.sendsToGateway(location))
       .filter(({ location }) => !(location.directive.block ?? []).some((d) => d.name === 'internal'))
       .map(({ location }) => ({
         message: `location ${location.directive.args.join(' ')} is the target of a mirror but is not internal: anyone can send to API Gateway through it`,

@@ -23,7 +23,7 @@ export const mirrorTimeouts: LintRule = {
         if (ms === undefined || ms > limit) problems.push(`${name} ${d.args[0]} is over 5s`);
       }
       if (problems.length === 0) return [];
-      return [{ message: `mirror location ${location.directive.args.join(' ')}: ${problems.join('; ')}: a slow API Gateway stalls the origin`, at: location.directive }];
+      return [{ message: `mirror location ${location.directive.args.join(' ')}: ${problems.join('; ')}: a slow mirror target (API Gateway or any other) stalls the origin`, at: location.directive }];
     });
   },
 };

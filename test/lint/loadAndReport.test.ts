@@ -7,6 +7,9 @@ import { fileURLToPath } from 'node:url';
 import { formatLintOutput, runLint } from '../../src/commands/lint.js';
 import { UsageError } from '../../src/errors.js';
 import { phases } from '../../src/config/phases.js';
+import { loadNginxConfig } from '../../src/lint/load.js';
+import { lintTree } from '../../src/lint/index.js';
+import { runMirror } from '../support/cli.js';
 
 const seedMirror = `location = /_m {
     internal;
@@ -67,7 +70,7 @@ describe('mirror lint input', () => {
     await writeFile(join(root, 'quote.conf'), 'http {\n    set $a "open;\n}\n');
     await expect(runLint({ files: [join(root, 'quote.conf')], format: 'text' })).rejects.toThrow(/quote\.conf:2: unterminated double quote/);
     await writeFile(join(root, 'inc.conf'), 'http {\n    include /nonexistent/mirror.conf;\n}\n');
-    await expect(runLint({ files: [join(root, 'inc.conf')], format: 'text' })).rejects.toThrow(/inc\.conf:2: include \/nonexistent\/mirror\.conf not found/);
+    await expect(runLint({ files: [join(root, 'inc.conf')], format: 'text' })).rejects.toThrow(/inc\.conf:2: include \/nonexistent\/mirror\.conf: \/nonexistent\/mirror\.conf not found/);
     await writeFile(join(root, 'glob.conf'), 'http {\n    include /nonexistent/*.conf;\n}\n');
     expect((await runLint({ files: [join(root, 'glob.conf')], format: 'text' })).exitCode).toBe(0);
   });
@@ -78,8 +81,8 @@ describe('mirror lint output', () => {
 
   it('text ends with the summary; json is the report; sarif 2.1.0 has one result per finding', async () => {
     const text = await runLint({ files: [seed], format: 'text' });
-    expect(formatLintOutput(text).split('\n').at(-1)).toBe('4 errors, 3 warnings, 0 info in 1 file');
-    expect(formatLintOutput(text)).toMatch(/seed-nginx\.conf:23: error proxy-pass-variable-without-resolver: /);
+    expect(formatLintOutput(text).split('\n').at(-1)).toBe('3 errors, 3 warnings, 0 info in 1 file');
+    expect(formatLintOutput(text)).toMatch(/seed-nginx\.conf:24: error proxy-pass-variable-without-resolver: /);
     const json = await runLint({ files: [seed], format: 'json' });
     expect(JSON.parse(formatLintOutput(json))).toEqual(JSON.parse(JSON.stringify(json.report)));
     const sarif = JSON.parse(formatLintOutput(await runLint({ files: [seed], format: 'sarif' })));
@@ -103,5 +106,41 @@ describe('mirror lint output', () => {
     expect(report.files).toHaveLength(3);
     expect(report.findings.filter((f) => f.severity !== 'info')).toEqual([]);
     expect(exitCode).toBe(0);
+  });
+});
+
+describe('mirror lint: where includes come from', () => {
+  it("notes and skips an include of this machine's /etc/nginx from a file given from elsewhere", async () => {
+    const root = await dir();
+    await writeFile(join(root, 'nginx.conf'), 'events {}\nhttp {\n    include /etc/nginx/conf.d/mirror-lint-never-there-*.conf;\n    include /etc/nginx/mirror-lint-never-there.conf;\n}\n');
+    const result = await runLint({ files: [join(root, 'nginx.conf')], format: 'text' });
+    const { report, exitCode } = result;
+    const output = formatLintOutput(result);
+    expect(exitCode).toBe(0);
+    expect(report.files).toEqual([join(root, 'nginx.conf')]);
+    expect(report.notes).toHaveLength(2);
+    expect(report.notes![1]).toMatch(/nginx\.conf:4: include \/etc\/nginx\/mirror-lint-never-there\.conf: not read: .*nginx -T/);
+    expect(output).toMatch(/^note: .*nginx\.conf:3: include \/etc\/nginx\/conf\.d/m);
+  });
+
+  it('reads an nginx -T dump from standard input (-), never from the disk', async () => {
+    const dump = ['# configuration file /etc/nginx/nginx.conf:', 'events {}', 'http {', '    include /etc/nginx/sites-enabled/*;', '}', '', '# configuration file /etc/nginx/sites-enabled/cb:', 'server {', '    location = /m {', '        internal;', '        proxy_pass https://xxxxxx.execute-api.ap-northeast-2.amazonaws.com/dev$request_uri;', '    }', '}', ''].join('\n');
+    const loaded = await loadNginxConfig('-', { stdin: async () => dump });
+    expect(loaded.files).toEqual(['/etc/nginx/nginx.conf', '/etc/nginx/sites-enabled/cb']);
+    expect(lintTree(loaded.tree).find((f) => f.ruleId === 'proxy-pass-variable-without-resolver')).toMatchObject({ file: '/etc/nginx/sites-enabled/cb', line: 4, severity: 'error' });
+  });
+
+  it('--conf-dir from the command line resolves a site file\'s includes (exit 1 on the seed\'s mirror line)', async () => {
+    const root = await dir();
+    await mkdir(join(root, 'sites-enabled'));
+    await mkdir(join(root, 'snippets'));
+    await writeFile(join(root, 'sites-enabled', 'cb'), 'server {\n    include snippets/m.conf;\n}\n');
+    await writeFile(join(root, 'snippets', 'm.conf'), 'location = /m {\n    internal;\n    proxy_pass https://xxxxxx.execute-api.ap-northeast-2.amazonaws.com/dev$request_uri;\n}\n');
+    const alone = await runMirror(['lint', join(root, 'sites-enabled', 'cb')]);
+    expect(alone.exitCode).toBe(2);
+    expect(alone.stderr).toMatch(/pass --conf-dir/);
+    const withDir = await runMirror(['lint', '--prefix', root, '--conf-dir', '.', '--json', join(root, 'sites-enabled', 'cb')]);
+    expect(withDir.exitCode).toBe(1);
+    expect(JSON.parse(withDir.stdout).findings.map((f: { ruleId: string }) => f.ruleId)).toContain('proxy-pass-variable-without-resolver');
   });
 });
