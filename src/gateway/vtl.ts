@@ -17,10 +17,12 @@
  * documented; a template should use the header name exactly as nginx sends it
  * (`proxy_set_header X-Mirror-Request-Id ...` keeps that case over HTTP/1.1).
  *
- * Known difference: Velocity 1.7 leaves a variable unchanged when `#set` is given
- * null; velocityjs unsets it. Templates that `#set` once before testing are alike.
+ * Velocity as API Gateway runs it (Velocity 1.7 with API Gateway's settings) differs
+ * from velocityjs's defaults; `ApiGatewayVelocity` (velocityTemplate.ts) configures
+ * the library for it. Each difference is a row of test/gateway/fixtures/aws-behaviours.ts.
  */
-import { Compile, parse } from 'velocityjs';
+import { parse } from 'velocityjs';
+import { ApiGatewayVelocity } from './velocityTemplate.js';
 import { MappingTemplateError } from './gatewayErrors.js';
 
 export interface MappingRequest {
@@ -59,7 +61,9 @@ export function renderMappingTemplate(template: string, request: MappingRequest)
 
   const context = {
     input: {
-      body: request.body,
+      // A request without a body reads as `{}` (recorded: LocalStack PR 12413, validated
+      // against AWS), so `$util.urlEncode($input.body)` sends `%7B%7D`, never an empty body.
+      body: request.body === '' ? '{}' : request.body,
       /** Evaluates a JSONPath expression and returns the result as a JSON string. */
       json: (path: string) => JSON.stringify(selectJsonPath(body(), path)) ?? 'null',
       /** Evaluates a JSONPath expression and returns the value, for `.size()`, `.get()` and the like. */
@@ -71,9 +75,11 @@ export function renderMappingTemplate(template: string, request: MappingRequest)
       },
     },
     util: {
-      urlEncode: (value: unknown) => javaUrlEncode(required(value, 'urlEncode')),
+      // Recorded: `$util.urlEncode(null)` renders empty and the request goes on.
+      urlEncode: (value: unknown) => (value === undefined || value === null ? '' : javaUrlEncode(String(value))),
       urlDecode: (value: unknown) => javaUrlDecode(required(value, 'urlDecode')),
-      escapeJavaScript: (value: unknown) => escapeJavaScript(required(value, 'escapeJavaScript')),
+      // Commons Lang returns null for null ("null if null string input"), which renders empty.
+      escapeJavaScript: (value: unknown) => (value === undefined || value === null ? null : escapeJavaScript(String(value))),
       parseJson: (value: unknown) => {
         try {
           return JSON.parse(required(value, 'parseJson')) as unknown;
@@ -94,10 +100,14 @@ export function renderMappingTemplate(template: string, request: MappingRequest)
       ...(request.apiId !== undefined ? { apiId: request.apiId } : {}),
     },
   };
-  return new Compile(parse(template), { escape: false, customMethodHandlers: javaMethods }).render(context);
+  return new ApiGatewayVelocity(parse(template), { escape: false, customMethodHandlers: javaMethods }).renderTemplate(context);
 }
 
-/** Java's methods throw on null (a NullPointerException fails the whole transformation). */
+/**
+ * The `$util` functions with no recording for null (urlDecode, parseJson, base64*)
+ * fail the transformation (500), as Java's would with a NullPointerException: the
+ * stricter choice, so a template the stand-in accepts is never one AWS refuses.
+ */
 function required(value: unknown, name: string): string {
   if (value === undefined || value === null) throw new MappingTemplateError(`$util.${name} was given null`);
   return String(value);
