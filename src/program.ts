@@ -308,6 +308,7 @@ export function buildProgram(emit: Emit): Command {
     .description('name each known failure in nginx error logs or API Gateway test/execution output, with its cause and fix')
     .argument('[stdin]', '- to read standard input')
     .option('--error-log <file...>', 'nginx error log or saved API Gateway output')
+    .option('-c, --config <file>', "read the logs the config names (sandbox.errorLogs) when no other input is given")
     .option('--text <message>', 'one pasted message')
     .option('--json', 'print the report as JSON')
     .action(async (stdin: string | undefined, opts) => {

@@ -88,10 +88,13 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeResult> {
   } else {
     const target = gatewayTarget(config, phase === 'off' ? 'shadow' : phase)!;
     url = `https://${target.host}${target.port === 443 ? '' : `:${target.port}`}${target.uri}`;
-    const ca = await readFile(options.ca ?? config.apiGateway.trustedCertificate, 'utf8').catch((error: Error) => {
-      throw new UsageError(`cannot read the CA bundle ${options.ca ?? config.apiGateway.trustedCertificate}: ${error.message}`);
+    // Flags win; then the config's sandbox keys (what `mirror sandbox up` writes); then DNS and the API's CA bundle.
+    const caPath = options.ca ?? config.sandbox?.caCertificate ?? config.apiGateway.trustedCertificate;
+    const ca = await readFile(caPath, 'utf8').catch((error: Error) => {
+      throw new UsageError(`cannot read the CA bundle ${caPath}: ${error.message}`);
     });
-    const connectTo = options.connectTo ? parseHostPort(options.connectTo, '--connect-to', { example: '127.0.0.1:8443' }) : undefined;
+    const connectToText = options.connectTo ?? config.sandbox?.gatewayAddress;
+    const connectTo = connectToText ? parseHostPort(connectToText, options.connectTo ? '--connect-to' : 'sandbox.gatewayAddress', { example: '127.0.0.1:8443' }) : undefined;
     dispatcher = new Agent({ connect: { ca, servername: target.host } });
     if (connectTo) {
       // undici connects to the URL's origin; point it at the address, keep Host and SNI.
@@ -179,7 +182,7 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeResult> {
     verdict: arrived === count ? 'arrived' : 'missing',
     run,
     phase,
-    url: hostHeaderUrl(url, options.connectTo, config, phase),
+    url: hostHeaderUrl(url, options.connectTo ?? (options.throughNginx ? undefined : config.sandbox?.gatewayAddress), config, phase),
     throughNginx: Boolean(options.throughNginx),
     timeoutMs,
     sent: count,

@@ -100,6 +100,7 @@ export async function runVerify(options: VerifyOptions): Promise<VerifyResult> {
         queueUrl: config.sqs.queueUrl,
         ...(config.sqs.queue.region ? { region: config.sqs.queue.region } : {}),
         ...(config.sqs.endpoint ? { endpoint: config.sqs.endpoint } : {}),
+        ...(config.sandbox?.sqsCredentials ? { credentials: config.sandbox.sqsCredentials } : {}),
         mode,
         ...(options.archive ? { archive: options.archive } : {}),
         ...(options.receivers ? { receivers: options.receivers } : {}),

@@ -4,7 +4,7 @@
  * document in place of API Gateway, delivering to fauxqs in its own process.
  * `mirror sandbox up`, `mirror demo` and the end-to-end tests all run this code.
  */
-import { appendFile } from 'node:fs/promises';
+import { appendFile, writeFile } from 'node:fs/promises';
 import { ReceiveMessageCommand, DeleteMessageBatchCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { validateConfig, type MirrorConfig } from '../config/validate.js';
 import type { Phase } from '../config/phases.js';
@@ -58,6 +58,8 @@ export async function startFullSandbox(options: FullSandboxOptions = {}): Promis
     const document = await openApiFor(documentConfig);
     options.editDocument?.(document);
     client = fauxqs.client();
+    // doctor reads the execution log from the start: it exists, empty, before any request.
+    if (options.gatewayLogPath) await writeFile(options.gatewayLogPath, '', { flag: 'a', mode: 0o600 });
     const sqs = client;
     let gatewayPort = 0;
     let standInStop: (() => Promise<void>) | undefined;
@@ -87,6 +89,14 @@ export async function startFullSandbox(options: FullSandboxOptions = {}): Promis
       configTree() {
         const tree = structuredClone(stack.rawConfig);
         tree.sqs = { ...tree.sqs, endpoint: fauxqs.endpoint };
+        // What the commands need to reach this sandbox with `-c` alone, no AWS
+        // variables and no flags (docs: README, "The sandbox").
+        tree.sandbox = {
+          sqsCredentials: { ...fauxqsCredentials },
+          gatewayAddress: `127.0.0.1:${gatewayPort}`,
+          caCertificate: stack.ca.caPath,
+          errorLogs: [stack.harness.errorLogPath, ...(options.gatewayLogPath ? [options.gatewayLogPath] : [])],
+        };
         return tree;
       },
       async stopGateway() {
@@ -119,6 +129,9 @@ export async function startFullSandbox(options: FullSandboxOptions = {}): Promis
     throw error;
   }
 }
+
+/** fauxqs checks no signature; any non-empty pair signs its requests. */
+const fauxqsCredentials = { accessKeyId: 'fauxqs', secretAccessKey: 'fauxqs' } as const;
 
 function failing(client: SQSClient, pick: NonNullable<FullSandboxOptions['failSend']>): SQSClient {
   return new Proxy(client, {

@@ -49,7 +49,10 @@ process.on('unhandledRejection', failed);
 if (stopRequested) await stopNow();
 // A config for the other commands (probe, verify, cutover): the sandbox's own, SQS pointed at fauxqs.
 const configPath = join(stateDir, 'mirror.yaml');
-await writeFile(configPath, stringify(sandbox.configTree()), { mode: 0o600 }).catch(async (error: unknown) => {
+const configTree = sandbox.configTree();
+// cutover reads and writes beside the sandbox: its state here, the include files where this nginx loads them.
+configTree.cutover = { ...configTree.cutover, stateFile: join(stateDir, 'cutover.json'), nginxDir: join(stack.harness.prefix, 'conf') };
+await writeFile(configPath, stringify(configTree), { mode: 0o600 }).catch(async (error: unknown) => {
   failed(error);
   await new Promise<never>(() => undefined); // stopNow exits the process
 });
