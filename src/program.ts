@@ -195,8 +195,9 @@ export function buildProgram(emit: Emit): Command {
       .option('--dir <dir>', 'state directory', '.mirror-sandbox')
       .option('--json', 'print the result as JSON');
     if (action === 'up') {
-      sub.addOption(new Option('--phase <phase>', 'phase nginx runs').choices(['shadow', 'shadow-domain']).default('shadow'));
-      sub.option('--sample <percent>', 'percent mirrored', '100');
+      sub.addOption(new Option('--phase <phase>', 'phase nginx runs').choices(phases).default('shadow'));
+      sub.option('--sample <percent>', "percent mirrored (default: the config's mirror.sample)");
+      sub.option('-c, --config <file>', 'your mirror.yaml: its names run in the sandbox, only ports, resolver, queue endpoint and certificates become local');
     }
     sub.action(async (opts) => {
       const commands = await import('./commands/sandbox.js');

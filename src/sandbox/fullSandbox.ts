@@ -49,11 +49,12 @@ export interface FullSandbox {
 }
 
 export async function startFullSandbox(options: FullSandboxOptions = {}): Promise<FullSandbox> {
-  const fauxqs = await startFauxqs({ region: 'ap-northeast-2' });
+  const phase: Phase = options.phase ?? 'shadow';
+  // Validated before any process starts: a bad user config is an error, not a half-started sandbox.
+  const documentConfig = gatewayConfig(phase, options.editConfig, options.userConfig);
+  const fauxqs = await startFauxqs({ region: documentConfig.sqs.queue.region ?? documentConfig.apiGateway.region });
   let client: SQSClient | undefined;
   try {
-    const phase: Phase = options.phase ?? 'shadow';
-    const documentConfig = gatewayConfig(phase, options.editConfig);
     const queueUrl = await fauxqs.createQueue(documentConfig.sqs.queue.name);
     const document = await openApiFor(documentConfig);
     options.editDocument?.(document);
@@ -151,20 +152,16 @@ function failing(client: SQSClient, pick: NonNullable<FullSandboxOptions['failSe
 }
 
 /** The config the document is rendered from: the sandbox defaults, edited like the stack's. */
-function gatewayConfig(phase: Phase, edit: ((raw: Record<string, any>) => void) | undefined): MirrorConfig {
+export function gatewayConfig(phase: Phase, edit: ((raw: Record<string, any>) => void) | undefined, user?: Record<string, any>): MirrorConfig {
   const raw = sandboxRawConfig({
-    restApiId: 'a1b2c3d4e5',
-    region: 'ap-northeast-2',
-    customDomain: 'callbacks.example.com',
     originUrl: 'http://127.0.0.1:9',
     targetPort: 443,
     trustedCertificate: '/etc/ssl/certs/ca-certificates.crt',
     resolverAddress: '127.0.0.1:53',
     resolverTimeout: '5s',
     parityLogPath: '/tmp/parity.log',
-    sample: 100,
     phase,
-  });
+  }, user);
   edit?.(raw);
   const result = validateConfig(raw, phase);
   if (!result.ok) throw new Error(`sandbox config is invalid: ${result.issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`);
