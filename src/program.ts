@@ -121,6 +121,7 @@ export function buildProgram(emit: Emit): Command {
     .option('--listen <host:port>', 'where the metrics are served (default: 127.0.0.1 on a free port)')
     .option('--nginx <path>', 'nginx binary')
     .option('--keep', 'leave everything running after the walk, until Ctrl-C')
+    .option('-c, --config <file>', 'walk your own mirror.yaml (its names; only ports, resolver, queue endpoint and certificates become local)')
     .option('--json', 'print the summary as JSON')
     .action(async (opts) => {
       const { runDemo, formatDemoText } = await import('./commands/demo.js');
@@ -138,6 +139,7 @@ export function buildProgram(emit: Emit): Command {
           ...(opts.listen ? { listen: opts.listen } : {}),
           ...(opts.nginx ? { nginx: opts.nginx } : {}),
           keep: Boolean(opts.keep),
+          ...(opts.config ? { config: opts.config } : {}),
           signal: stop.signal,
           progress: (line: string) => process.stderr.write(`${line}\n`),
         });
