@@ -123,7 +123,9 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeResult> {
       try {
         const res = await request(url, {
           method: 'POST',
-          headers: { 'content-type': vendor.contentType, [probeHeader.toLowerCase()]: probe.marker, ...(hostHeader ? { host: hostHeader } : {}) },
+          // The header name in the case the API Gateway template looks it up: a lookup in
+          // another case is not relied on (docs/apigw.md, header names).
+          headers: { 'content-type': vendor.contentType, [probeHeader]: probe.marker, ...(hostHeader ? { host: hostHeader } : {}) },
           body: probe.body,
           ...(dispatcher ? { dispatcher } : {}),
           headersTimeout: timeoutMs,

@@ -133,7 +133,7 @@ export async function startStandIn(options: StandInOptions): Promise<StandIn> {
       log(`Unsupported Media Type: no mapping template for ${contentType} and passthrough is ${integration.passthroughBehavior ?? 'WHEN_NO_MATCH'}`);
       return gatewayResponses.unsupportedMediaType;
     }
-    const headers = Object.fromEntries(Object.entries(req.headers).flatMap(([k, v]) => (typeof v === 'string' ? [[k, v]] : Array.isArray(v) ? [[k, v.join(',')]] : [])));
+    const headers = headersAsSent(req.rawHeaders);
     const query = Object.fromEntries(url.searchParams);
     const integrationBody =
       template === undefined
@@ -246,6 +246,20 @@ function send(res: ServerResponse, answer: Answer): void {
     ...(answer.errorType ? { 'x-amzn-errortype': answer.errorType } : {}),
   });
   res.end(answer.body);
+}
+
+/**
+ * The request's headers with their names as the caller wrote them (Node lower-cases
+ * `req.headers`; `rawHeaders` keeps the wire's case), repeated names joined with a
+ * comma. Mapping templates look names up exactly (vtl.ts says why).
+ */
+function headersAsSent(raw: string[]): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i]!;
+    headers[name] = Object.hasOwn(headers, name) ? `${headers[name]},${raw[i + 1]!}` : raw[i + 1]!;
+  }
+  return headers;
 }
 
 /** `'application/x-www-form-urlencoded'` from `integration.request.header.Content-Type`. */

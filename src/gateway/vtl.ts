@@ -9,13 +9,13 @@
  * call (`$s.length()`, `$s.isEmpty()`, `$map.get('k')`, `$s.replaceAll(regex, x)`).
  *
  * Header names. The guide says `$input.params(x)` searches path, query string and
- * header "in that order" and says nothing about case. The stand-in looks header names
- * up case-insensitively everywhere, in `$input.params('x-foo')` and in
- * `$input.params().header.get('X-Foo')` alike: HTTP header names are case-insensitive
- * (RFC 9110, 5.1) and Node hands the stand-in lower-cased names, so an exact match
- * could never succeed here. The real service's behaviour for `.header.get()` is not
- * documented; a template should use the header name exactly as nginx sends it
- * (`proxy_set_header X-Mirror-Request-Id ...` keeps that case over HTTP/1.1).
+ * header "in that order" and says nothing about case, and no recording shows what the
+ * service does with a name looked up in another case than it was sent. The stand-in
+ * takes the stricter reading: a header is found only by the name exactly as the
+ * caller sent it (the stand-in keeps the names' case from the wire), in
+ * `$input.params('X-Foo')` and `$input.params().header.get('X-Foo')` alike. nginx
+ * sends `proxy_set_header X-Mirror-Request-Id ...` in the case written, and the
+ * rendered template looks it up by that same configured name (docs/apigw.md).
  *
  * Velocity as API Gateway runs it (Velocity 1.7 with API Gateway's settings) differs
  * from velocityjs's defaults; `ApiGatewayVelocity` (velocityTemplate.ts) configures
@@ -39,11 +39,8 @@ export interface MappingRequest {
   apiId?: string;
 }
 
-/** Marks the header map so `get` ignores case (symbols stay out of `keySet()`). */
-const caseInsensitive = Symbol('caseInsensitive');
-
 export function renderMappingTemplate(template: string, request: MappingRequest): string {
-  const header = Object.defineProperty({ ...request.headers }, caseInsensitive, { value: true });
+  const header = { ...request.headers };
   const params = { path: { ...request.path }, querystring: { ...request.query }, header };
 
   let document: { value: unknown } | undefined;
@@ -71,7 +68,7 @@ export function renderMappingTemplate(template: string, request: MappingRequest)
       /** All parameters, or one by name: path, then query string, then header; "" when absent. */
       params: (name?: string) => {
         if (name === undefined) return params;
-        return own(params.path, name) ?? own(params.querystring, name) ?? headerValue(header, name) ?? '';
+        return own(params.path, name) ?? own(params.querystring, name) ?? own(header, name) ?? '';
       },
     },
     util: {
@@ -115,12 +112,6 @@ function required(value: unknown, name: string): string {
 
 const own = (map: Record<string, string>, key: string) => (Object.hasOwn(map, key) ? map[key] : undefined);
 
-function headerValue(headers: Record<string, string>, name: string): string | undefined {
-  const wanted = name.toLowerCase();
-  const key = Object.keys(headers).find((k) => k.toLowerCase() === wanted);
-  return key === undefined ? undefined : headers[key];
-}
-
 type MethodCall = { property: string; context: unknown; params: unknown[] };
 const method = (uid: string, property: string, applies: (context: unknown) => boolean, resolve: (call: MethodCall) => unknown) => ({
   uid,
@@ -146,7 +137,6 @@ const javaMethods = [
   method('Map.get', 'get', isObject, ({ context, params }) => {
     const map = context as Record<string | symbol, unknown>;
     const key = params[0];
-    if (map[caseInsensitive] && typeof key === 'string') return headerValue(map as Record<string, string>, key);
     return typeof key === 'string' || typeof key === 'number' ? (Object.hasOwn(map, key) ? map[key] : undefined) : undefined;
   }),
 ];
