@@ -48,10 +48,10 @@ const sandboxes: FullSandbox[] = [];
 const dirs: string[] = [];
 afterEach(async () => {
   await Promise.allSettled(sandboxes.splice(0).map((s) => s.stop()));
-  for (const dir of dirs.splice(0)) {
-    if (await readState(dir)) await sandboxDown({ dir });
-    await rm(dir, { recursive: true, force: true });
-  }
+  // Every sandbox down first: a state directory may sit inside another test directory.
+  const all = dirs.splice(0);
+  for (const dir of all) if (await readState(dir)) await sandboxDown({ dir });
+  for (const dir of all) await rm(dir, { recursive: true, force: true });
 });
 
 const bodies = Array.from({ length: 12 }, (_, i) => trickyCallback(bizppurio, 500 + i));
