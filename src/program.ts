@@ -123,6 +123,7 @@ export function buildProgram(emit: Emit): Command {
     .option('--listen <host:port>', 'where the metrics are served (default: 127.0.0.1 on a free port)')
     .option('--nginx <path>', 'nginx binary')
     .option('--keep', 'leave everything running after the walk, until Ctrl-C')
+    .option('-c, --config <file>', 'walk your own mirror.yaml (its names; only ports, resolver, queue endpoint and certificates become local)')
     .option('--json', 'print the summary as JSON')
     .action(async (opts) => {
       const { runDemo, formatDemoText } = await import('./commands/demo.js');
@@ -140,6 +141,7 @@ export function buildProgram(emit: Emit): Command {
           ...(opts.listen ? { listen: opts.listen } : {}),
           ...(opts.nginx ? { nginx: opts.nginx } : {}),
           keep: Boolean(opts.keep),
+          ...(opts.config ? { config: opts.config } : {}),
           signal: stop.signal,
           progress: (line: string) => process.stderr.write(`${line}\n`),
         });
@@ -197,8 +199,9 @@ export function buildProgram(emit: Emit): Command {
       .option('--dir <dir>', 'state directory', '.mirror-sandbox')
       .option('--json', 'print the result as JSON');
     if (action === 'up') {
-      sub.addOption(new Option('--phase <phase>', 'phase nginx runs').choices(['shadow', 'shadow-domain']).default('shadow'));
-      sub.option('--sample <percent>', 'percent mirrored', '100');
+      sub.addOption(new Option('--phase <phase>', 'phase nginx runs').choices(phases).default('shadow'));
+      sub.option('--sample <percent>', "percent mirrored (default: the config's mirror.sample)");
+      sub.option('-c, --config <file>', 'your mirror.yaml: its names run in the sandbox, only ports, resolver, queue endpoint and certificates become local');
     }
     sub.action(async (opts) => {
       const commands = await import('./commands/sandbox.js');
@@ -310,6 +313,7 @@ export function buildProgram(emit: Emit): Command {
     .description('name each known failure in nginx error logs or API Gateway test/execution output, with its cause and fix')
     .argument('[stdin]', '- to read standard input')
     .option('--error-log <file...>', 'nginx error log or saved API Gateway output')
+    .option('-c, --config <file>', "read the logs the config names (sandbox.errorLogs) when no other input is given")
     .option('--text <message>', 'one pasted message')
     .option('--json', 'print the report as JSON')
     .action(async (stdin: string | undefined, opts) => {

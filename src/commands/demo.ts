@@ -13,11 +13,11 @@
  * and archives every message, and the gates verify against that archive.
  * Nothing here prints a callback body: they hold phone numbers.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent, Pool } from 'undici';
-import { stringify } from 'yaml';
+import { parse as parseYaml, stringify } from 'yaml';
 import { ExitCode, UsageError } from '../errors.js';
 import type { Phase } from '../config/phases.js';
 import { findNginx } from '../nginx/nginxBinary.js';
@@ -42,6 +42,8 @@ export interface DemoOptions {
   progress?: (line: string) => void;
   /** Ctrl-C: stops the walk and every process. */
   signal?: AbortSignal;
+  /** The user's mirror.yaml: the walk runs their names (sandboxConfig.ts says what becomes local). */
+  config?: string;
 }
 
 interface DemoStep {
@@ -102,7 +104,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   process.env.AWS_SECRET_ACCESS_KEY ??= 'sandbox';
 
   say(`demo: starting the sandbox on 127.0.0.1: ${nginxPath} (phase off), an origin, dnsmasq, the API Gateway stand-in (TLS, test CA), fauxqs`);
-  const sandbox = await startFullSandbox({ nginxPath, phase: 'off', serverLevelHeaders: true });
+  const userConfig = options.config === undefined ? undefined : await readUserConfig(options.config);
+  const sandbox = await startFullSandbox({ nginxPath, phase: 'off', serverLevelHeaders: true, ...(userConfig ? { userConfig } : {}) });
   const workDir = await mkdtemp(join(tmpdir(), 'mirror-demo-'));
   const demoStart = new Date().toISOString();
   const watchStop = new AbortController();
@@ -206,7 +209,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
 
     driver.label = 'off';
     driver.start();
-    say(`demo: driving Bizppurio callbacks at ${rate}/s into ${sandbox.stack.callbackUrl} (the origin answers; nginx logs each to the parity log)`);
+    say(`demo: driving ${sandbox.stack.config.vendor} callbacks at ${rate}/s into ${sandbox.stack.callbackUrl} (the origin answers; nginx logs each to the parity log)`);
     const problems: string[] = [];
     try {
       await sleep(Math.min(soakMs, 2_000), options.signal);
@@ -215,18 +218,20 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       await soak('nginx mirrors every callback to the execute-api URL');
 
       // The deliberate mistake: a base path the custom domain does not map.
-      tree.apiGateway.basePath = 'v1';
+      const rightBasePath: string = tree.apiGateway.basePath ?? '';
+      const wrongBasePath = rightBasePath === '' ? 'v1' : `${rightBasePath.replace(/\/+$/, '')}-typo`;
+      tree.apiGateway.basePath = wrongBasePath;
       await writeConfig();
-      steps.push({ action: 'edit', from: phase, to: phase, outcome: 'done', exitCode: 0, note: 'mirror.yaml: apiGateway.basePath "" -> "v1" (a mistake: the domain maps no base path)', ms: 0 });
-      say('demo: editing mirror.yaml: apiGateway.basePath = "v1" (deliberately wrong)');
+      steps.push({ action: 'edit', from: phase, to: phase, outcome: 'done', exitCode: 0, note: `mirror.yaml: apiGateway.basePath "${rightBasePath}" -> "${wrongBasePath}" (a mistake: the domain maps ${rightBasePath === '' ? 'no base path' : `"${rightBasePath}"`})`, ms: 0 });
+      say(`demo: editing mirror.yaml: apiGateway.basePath = "${wrongBasePath}" (deliberately wrong)`);
       await move('advance', 'shadow-domain', 'parity in shadow', brokenLabel);
-      await soak('the mirror now goes to https://callbacks.example.com/v1/... and API Gateway answers 403');
+      await soak(`the mirror now goes to https://${sandbox.stack.config.apiGateway.customDomain ?? ''}/${wrongBasePath}/... and API Gateway answers 403`);
       await move('advance', 'primary', 'parity in shadow-domain: the gate must refuse', undefined, 'refused');
       await move('rollback', 'shadow', 'back to the phase that worked, gate-free');
-      tree.apiGateway.basePath = '';
+      tree.apiGateway.basePath = rightBasePath;
       await writeConfig();
-      steps.push({ action: 'edit', from: phase, to: phase, outcome: 'done', exitCode: 0, note: 'mirror.yaml: apiGateway.basePath "v1" -> "" (the fix)', ms: 0 });
-      say('demo: fixing mirror.yaml: apiGateway.basePath = ""');
+      steps.push({ action: 'edit', from: phase, to: phase, outcome: 'done', exitCode: 0, note: `mirror.yaml: apiGateway.basePath "${wrongBasePath}" -> "${rightBasePath}" (the fix)`, ms: 0 });
+      say(`demo: fixing mirror.yaml: apiGateway.basePath = "${rightBasePath}"`);
       await soak('shadow again, with the fixed config');
       await move('advance', 'shadow-domain', 'parity in shadow');
       await soak('nginx mirrors through the custom domain');
@@ -356,7 +361,7 @@ class Driver {
   }
 
   private send(seq: number): void {
-    const body = trickyCallback(vendorPreset('bizppurio'), 1_000_000 + seq);
+    const body = trickyCallback(vendorPreset(this.sandbox.stack.config.vendor), 1_000_000 + seq);
     const record: SentRecord = { seq, label: this.label, body, sentAt: Date.now(), status: null };
     this.records.push(record);
     const direct = this.direct;
@@ -494,4 +499,19 @@ export function formatDemoText(result: DemoResult): string {
   ];
   for (const p of result.problems) lines.push(`problem: ${p}`);
   return lines.join('\n');
+}
+
+/** The user's mirror.yaml as a raw tree; the sandbox validates it with its local parts. */
+async function readUserConfig(path: string): Promise<Record<string, any>> {
+  const text = await readFile(path, 'utf8').catch((error: NodeJS.ErrnoException) => {
+    throw new UsageError(`cannot read ${path}: ${error.code ?? String(error)}; expected a mirror.yaml`);
+  });
+  let tree: unknown;
+  try {
+    tree = parseYaml(text);
+  } catch (error) {
+    throw new UsageError(`${path} is not valid YAML: ${(error as Error).message}`);
+  }
+  if (typeof tree !== 'object' || tree === null || Array.isArray(tree)) throw new UsageError(`${path}: expected a mapping of config keys`);
+  return tree as Record<string, any>;
 }

@@ -14,11 +14,19 @@ export interface DoctorOptions {
   /** Also read standard input (`-`). */
   stdin?: boolean;
   readStdin?: () => Promise<string>;
+  /** A config whose `sandbox.errorLogs` are read when no other input is given. */
+  config?: string;
 }
 
 export async function runDoctor(options: DoctorOptions): Promise<{ exitCode: ExitCode; report: DoctorReport }> {
   const inputs: DoctorInput[] = [];
-  for (const file of options.errorLog ?? []) {
+  let errorLogs = options.errorLog ?? [];
+  if (errorLogs.length === 0 && options.text === undefined && !options.stdin && options.config !== undefined) {
+    const { loadConfig } = await import('../config/load.js');
+    errorLogs = (await loadConfig(options.config)).config.sandbox?.errorLogs ?? [];
+    if (errorLogs.length === 0) throw new UsageError(`${options.config} names no logs (sandbox.errorLogs): give --error-log FILE, --text "message" or -`);
+  }
+  for (const file of errorLogs) {
     try {
       inputs.push({ name: file, text: await readFile(file, 'utf8') });
     } catch (error) {

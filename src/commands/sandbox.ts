@@ -12,11 +12,15 @@ import { readState, type SandboxState } from '../sandbox/sandboxState.js';
 import { waitFor } from '../os/childProcess.js';
 import { nodeEntryArgs } from '../os/nodeEntry.js';
 import { isAlive as alive } from '../os/processes.js';
+import { parse as parseYaml } from 'yaml';
+import { isPhase, phases, type Phase } from '../config/phases.js';
 
 const defaultSandboxDir = '.mirror-sandbox';
 
 export interface SandboxOptions {
   dir?: string;
+  /** The user's mirror.yaml: its names run in the sandbox (up only). */
+  config?: string;
   phase?: string;
   sample?: number;
   timeoutMs?: number;
@@ -35,14 +39,19 @@ export interface SandboxResult {
 export async function sandboxUp(options: SandboxOptions): Promise<SandboxResult> {
   const dir = resolve(options.dir ?? defaultSandboxDir);
   const phase = options.phase ?? 'shadow';
-  if (phase !== 'shadow' && phase !== 'shadow-domain') throw new UsageError(`--phase ${phase}: the sandbox runs the shadow or shadow-domain phase`);
+  if (!isPhase(phase)) throw new UsageError(`--phase ${phase}: expected one of ${phases.join(', ')}`);
+  if (options.sample !== undefined && (!Number.isInteger(options.sample) || options.sample < 0 || options.sample > 100)) {
+    throw new UsageError(`--sample ${String(options.sample)}: expected a whole percent from 0 to 100`);
+  }
+  const userConfigPath = options.config === undefined ? undefined : resolve(options.config);
+  if (userConfigPath) await checkUserConfig(userConfigPath, phase);
   const running = await readState(dir);
   if (running && alive(running.supervisorPid)) throw new UsageError(`a sandbox is already running from ${dir} (pid ${running.supervisorPid}); run mirror sandbox down first`);
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const logPath = join(dir, 'supervisor.log');
   const log = await open(logPath, 'w', 0o600);
   // A daemon: its own process group, its output in the state dir, outliving this command.
-  const child = spawn(process.execPath, [...nodeEntryArgs('../sandbox/supervisorMain', import.meta.url), dir, phase, String(options.sample ?? 100)], {
+  const child = spawn(process.execPath, [...nodeEntryArgs('../sandbox/supervisorMain', import.meta.url), dir, phase, options.sample === undefined ? '' : String(options.sample), ...(userConfigPath ? [userConfigPath] : [])], {
     detached: true,
     stdio: ['ignore', log.fd, log.fd],
   });
@@ -113,6 +122,34 @@ export function formatSandboxText(result: SandboxResult): string {
   }
   for (const p of result.parts ?? []) lines.push(`  ${p.alive ? 'running' : 'STOPPED'}  ${p.name} (pid ${p.pid})`);
   return lines.join('\n');
+}
+
+/**
+ * The user's config as the sandbox will run it (their names, the example for what
+ * they leave out, the local parts), checked before any process starts: a bad key is
+ * exit 2 naming it, not a supervisor that dies while starting.
+ */
+async function checkUserConfig(path: string, phase: Phase): Promise<void> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new UsageError(`cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}; expected a mirror.yaml`);
+  }
+  let user: unknown;
+  try {
+    user = parseYaml(text);
+  } catch (error) {
+    throw new UsageError(`${path} is not valid YAML: ${(error as Error).message}`);
+  }
+  if (typeof user !== 'object' || user === null || Array.isArray(user)) throw new UsageError(`${path}: expected a mapping of config keys`);
+  // Loaded here, not at the top: down and status need no AWS SDK.
+  const { gatewayConfig } = await import('../sandbox/fullSandbox.js');
+  try {
+    gatewayConfig(phase, undefined, user as Record<string, unknown>);
+  } catch (error) {
+    throw new UsageError(`${path} cannot run in the sandbox: ${(error as Error).message}`);
+  }
 }
 
 async function tail(path: string): Promise<string> {

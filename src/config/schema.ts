@@ -16,6 +16,7 @@ import {
   uriPathPattern,
 } from './nginxValues.js';
 import { vendorIds } from '../vendors/index.js';
+import { sandboxKeysSchema } from './sandboxKeys.js';
 
 const hostName = (what: string) =>
   z.string().regex(hostNamePattern, { error: `expected ${what}: letters, digits, dots and hyphens only` });
@@ -177,6 +178,7 @@ export const configSchema = z.strictObject({
     .prefault({})
     .describe('`mirror cutover`: where its state lives and where it writes'),
   phase: z.enum(phases).default('off').describe('phase rendered when --phase is not given'),
+  sandbox: sandboxKeysSchema.optional(),
 });
 
 export type RawConfig = z.input<typeof configSchema>;

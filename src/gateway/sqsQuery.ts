@@ -146,7 +146,7 @@ function queueAddress(path: string, queueUrl: string | null): { queueAccountId: 
 }
 
 /**
- * `MessageAttribute.N.Name`, `MessageAttribute.N.Value.DataType`,
+ * `MessageAttribute.N.Name` (or `MessageAttributes.N.Name`), `MessageAttribute.N.Value.DataType`,
  * `MessageAttribute.N.Value.StringValue` / `.BinaryValue` (base64), N from 1
  * (API_SendMessage.html, "MessageAttribute.N"; github.com/aws/aws-sdk-php/issues/694
  * shows what SQS answers to another spelling). Rules: sqs-message-metadata.html,
@@ -155,7 +155,9 @@ function queueAddress(path: string, queueUrl: string | null): { queueAccountId: 
 function decodeMessageAttributes(form: URLSearchParams): { values: Record<string, MessageAttributeValue>; bytes: number } | SqsQueryResult {
   const entries = new Map<number, Partial<Record<'Name' | 'DataType' | 'StringValue' | 'BinaryValue', string>>>();
   for (const [key, value] of form) {
-    const match = /^MessageAttribute\.([1-9]\d*)\.(Name|Value\.DataType|Value\.StringValue|Value\.BinaryValue)$/.exec(key);
+    // `MessageAttributes.N.…` (plural) is stored too: recorded against AWS in LocalStack's
+    // tests/aws/services/apigateway/test_apigateway_sqs.py, test_sqs_aws_integration_with_message_attribute.
+    const match = /^MessageAttributes?\.([1-9]\d*)\.(Name|Value\.DataType|Value\.StringValue|Value\.BinaryValue)$/.exec(key);
     if (!match) continue;
     const index = Number(match[1]);
     const field = match[2]!.replace('Value.', '') as 'Name' | 'DataType' | 'StringValue' | 'BinaryValue';
@@ -293,4 +295,23 @@ export function sendMessageResponseXml(result: { messageId: string; md5OfMessage
     `<MD5OfMessageBody>${xmlText(result.md5OfMessageBody)}</MD5OfMessageBody>${attributes}<MessageId>${xmlText(result.messageId)}</MessageId>` +
     `</SendMessageResult><ResponseMetadata><RequestId>${xmlText(requestId)}</RequestId></ResponseMetadata></SendMessageResponse>`
   );
+}
+
+/**
+ * The same answer as SQS sends it to a caller that accepts JSON (API Gateway's default):
+ * the query protocol's JSON form, every member of the result present, null where unset.
+ */
+export function sendMessageResponseJson(result: { messageId: string; md5OfMessageBody: string; md5OfMessageAttributes?: string }, requestId: string): string {
+  return JSON.stringify({
+    SendMessageResponse: {
+      ResponseMetadata: { RequestId: requestId },
+      SendMessageResult: {
+        MD5OfMessageAttributes: result.md5OfMessageAttributes ?? null,
+        MD5OfMessageBody: result.md5OfMessageBody,
+        MD5OfMessageSystemAttributes: null,
+        MessageId: result.messageId,
+        SequenceNumber: null,
+      },
+    },
+  });
 }

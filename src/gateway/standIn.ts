@@ -25,7 +25,7 @@ import { BlockList, isIPv4, isIPv6 } from 'node:net';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import ajvDraft04 from 'ajv-draft-04';
 import type { ValidateFunction } from 'ajv';
-import { decodeSendMessage, sendMessageResponseXml, sqsErrorXml } from './sqsQuery.js';
+import { decodeSendMessage, sendMessageResponseJson, sendMessageResponseXml, sqsErrorXml } from './sqsQuery.js';
 import { renderMappingTemplate } from './vtl.js';
 import { sqsPathOf, type Integration, type OpenApiDocument, type Operation } from './openapiDocument.js';
 
@@ -133,7 +133,7 @@ export async function startStandIn(options: StandInOptions): Promise<StandIn> {
       log(`Unsupported Media Type: no mapping template for ${contentType} and passthrough is ${integration.passthroughBehavior ?? 'WHEN_NO_MATCH'}`);
       return gatewayResponses.unsupportedMediaType;
     }
-    const headers = Object.fromEntries(Object.entries(req.headers).flatMap(([k, v]) => (typeof v === 'string' ? [[k, v]] : Array.isArray(v) ? [[k, v.join(',')]] : [])));
+    const headers = headersAsSent(req.rawHeaders);
     const query = Object.fromEntries(url.searchParams);
     const integrationBody =
       template === undefined
@@ -191,9 +191,15 @@ export async function startStandIn(options: StandInOptions): Promise<StandIn> {
           ...(input.delaySeconds !== undefined ? { DelaySeconds: input.delaySeconds } : {}),
         }),
       );
-      const xml = sendMessageResponseXml({ messageId: out.MessageId ?? '', md5OfMessageBody: out.MD5OfMessageBody ?? '', ...(out.MD5OfMessageAttributes ? { md5OfMessageAttributes: out.MD5OfMessageAttributes } : {}) }, requestId);
+      const result = { messageId: out.MessageId ?? '', md5OfMessageBody: out.MD5OfMessageBody ?? '', ...(out.MD5OfMessageAttributes ? { md5OfMessageAttributes: out.MD5OfMessageAttributes } : {}) };
       log('Endpoint response body before transformations: SendMessageResponse');
-      return { status: 200, body: xml, contentType: 'text/xml' };
+      // SQS answers API Gateway in JSON unless the integration asks for XML with an
+      // Accept header (recorded: LocalStack's test_apigateway_sqs.py,
+      // test_sqs_request_and_response_xml_templates_integration), so a response
+      // template can read `$input.path('$.SendMessageResponse.SendMessageResult.MessageId')`.
+      return /xml/i.test(literalHeader(integration, 'Accept') ?? '')
+        ? { status: 200, body: sendMessageResponseXml(result, requestId), contentType: 'text/xml' }
+        : { status: 200, body: sendMessageResponseJson(result, requestId), contentType: 'application/json' };
     } catch (error) {
       const e = error as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
       const status = e.$metadata?.httpStatusCode ?? 500;
@@ -242,6 +248,20 @@ function send(res: ServerResponse, answer: Answer): void {
   res.end(answer.body);
 }
 
+/**
+ * The request's headers with their names as the caller wrote them (Node lower-cases
+ * `req.headers`; `rawHeaders` keeps the wire's case), repeated names joined with a
+ * comma. Mapping templates look names up exactly (vtl.ts says why).
+ */
+function headersAsSent(raw: string[]): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i]!;
+    headers[name] = Object.hasOwn(headers, name) ? `${headers[name]},${raw[i + 1]!}` : raw[i + 1]!;
+  }
+  return headers;
+}
+
 /** `'application/x-www-form-urlencoded'` from `integration.request.header.Content-Type`. */
 function literalHeader(integration: Integration, name: string): string | undefined {
   const entry = Object.entries(integration.requestParameters ?? {}).find(([k]) => k.toLowerCase() === `integration.request.header.${name.toLowerCase()}`);
@@ -250,16 +270,16 @@ function literalHeader(integration: Integration, name: string): string | undefin
 }
 
 /**
- * The template for a Content-Type: the exact key first, then the media type
- * without parameters (`application/json; charset=utf-8` uses `application/json`).
+ * The template for a Content-Type: the key that equals it, ignoring spaces and case.
+ * How the service matches a Content-Type with parameters is not documented or
+ * recorded, so the stand-in takes the stricter reading: a parameter no key lists
+ * (`charset=euc-kr`) is 415 here, never served here and refused there
+ * (docs/apigw.md; pinned in test/gateway/fixtures/aws-behaviours.ts).
  */
 function selectTemplate(integration: Integration, contentType: string): string | undefined {
   const templates = integration.requestTemplates ?? {};
-  const wanted = contentType.trim().toLowerCase();
-  const exact = Object.entries(templates).find(([k]) => k.toLowerCase().replace(/\s+/g, '') === wanted.replace(/\s+/g, ''));
-  if (exact) return exact[1];
-  const media = wanted.split(';')[0]!.trim();
-  return Object.entries(templates).find(([k]) => k.toLowerCase() === media)?.[1];
+  const wanted = contentType.toLowerCase().replace(/\s+/g, '');
+  return Object.entries(templates).find(([k]) => k.toLowerCase().replace(/\s+/g, '') === wanted)?.[1];
 }
 
 const compiled = new WeakMap<object, ValidateFunction>();
@@ -274,12 +294,9 @@ function validateBody(ajv: InstanceType<typeof ajvDraft04.default>, document: Op
   // Falling back to any other model would answer 400 where the service answers 415.
   const content = operation.requestBody?.content ?? {};
   const wanted = contentType.trim().toLowerCase().replace(/\s+/g, '');
-  const media = wanted.split(';')[0]!;
   const entries = Object.entries(content);
-  const entry =
-    entries.find(([k]) => k.toLowerCase().replace(/\s+/g, '') === wanted) ??
-    entries.find(([k]) => k.toLowerCase() === media) ??
-    entries.find(([k]) => k === '$default');
+  // The same strict Content-Type match as selectTemplate, then the $default model.
+  const entry = entries.find(([k]) => k.toLowerCase().replace(/\s+/g, '') === wanted) ?? entries.find(([k]) => k === '$default');
   let schema = entry?.[1].schema as Record<string, unknown> | undefined;
   if (!schema) return undefined;
   if (typeof schema.$ref === 'string') schema = document.components?.schemas?.[schema.$ref.split('/').at(-1)!];

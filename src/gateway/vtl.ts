@@ -9,18 +9,20 @@
  * call (`$s.length()`, `$s.isEmpty()`, `$map.get('k')`, `$s.replaceAll(regex, x)`).
  *
  * Header names. The guide says `$input.params(x)` searches path, query string and
- * header "in that order" and says nothing about case. The stand-in looks header names
- * up case-insensitively everywhere, in `$input.params('x-foo')` and in
- * `$input.params().header.get('X-Foo')` alike: HTTP header names are case-insensitive
- * (RFC 9110, 5.1) and Node hands the stand-in lower-cased names, so an exact match
- * could never succeed here. The real service's behaviour for `.header.get()` is not
- * documented; a template should use the header name exactly as nginx sends it
- * (`proxy_set_header X-Mirror-Request-Id ...` keeps that case over HTTP/1.1).
+ * header "in that order" and says nothing about case, and no recording shows what the
+ * service does with a name looked up in another case than it was sent. The stand-in
+ * takes the stricter reading: a header is found only by the name exactly as the
+ * caller sent it (the stand-in keeps the names' case from the wire), in
+ * `$input.params('X-Foo')` and `$input.params().header.get('X-Foo')` alike. nginx
+ * sends `proxy_set_header X-Mirror-Request-Id ...` in the case written, and the
+ * rendered template looks it up by that same configured name (docs/apigw.md).
  *
- * Known difference: Velocity 1.7 leaves a variable unchanged when `#set` is given
- * null; velocityjs unsets it. Templates that `#set` once before testing are alike.
+ * Velocity as API Gateway runs it (Velocity 1.7 with API Gateway's settings) differs
+ * from velocityjs's defaults; `ApiGatewayVelocity` (velocityTemplate.ts) configures
+ * the library for it. Each difference is a row of test/gateway/fixtures/aws-behaviours.ts.
  */
-import { Compile, parse } from 'velocityjs';
+import { parse } from 'velocityjs';
+import { ApiGatewayVelocity } from './velocityTemplate.js';
 import { MappingTemplateError } from './gatewayErrors.js';
 
 export interface MappingRequest {
@@ -37,11 +39,8 @@ export interface MappingRequest {
   apiId?: string;
 }
 
-/** Marks the header map so `get` ignores case (symbols stay out of `keySet()`). */
-const caseInsensitive = Symbol('caseInsensitive');
-
 export function renderMappingTemplate(template: string, request: MappingRequest): string {
-  const header = Object.defineProperty({ ...request.headers }, caseInsensitive, { value: true });
+  const header = { ...request.headers };
   const params = { path: { ...request.path }, querystring: { ...request.query }, header };
 
   let document: { value: unknown } | undefined;
@@ -59,7 +58,9 @@ export function renderMappingTemplate(template: string, request: MappingRequest)
 
   const context = {
     input: {
-      body: request.body,
+      // A request without a body reads as `{}` (recorded: LocalStack PR 12413, validated
+      // against AWS), so `$util.urlEncode($input.body)` sends `%7B%7D`, never an empty body.
+      body: request.body === '' ? '{}' : request.body,
       /** Evaluates a JSONPath expression and returns the result as a JSON string. */
       json: (path: string) => JSON.stringify(selectJsonPath(body(), path)) ?? 'null',
       /** Evaluates a JSONPath expression and returns the value, for `.size()`, `.get()` and the like. */
@@ -67,13 +68,15 @@ export function renderMappingTemplate(template: string, request: MappingRequest)
       /** All parameters, or one by name: path, then query string, then header; "" when absent. */
       params: (name?: string) => {
         if (name === undefined) return params;
-        return own(params.path, name) ?? own(params.querystring, name) ?? headerValue(header, name) ?? '';
+        return own(params.path, name) ?? own(params.querystring, name) ?? own(header, name) ?? '';
       },
     },
     util: {
-      urlEncode: (value: unknown) => javaUrlEncode(required(value, 'urlEncode')),
+      // Recorded: `$util.urlEncode(null)` renders empty and the request goes on.
+      urlEncode: (value: unknown) => (value === undefined || value === null ? '' : javaUrlEncode(String(value))),
       urlDecode: (value: unknown) => javaUrlDecode(required(value, 'urlDecode')),
-      escapeJavaScript: (value: unknown) => escapeJavaScript(required(value, 'escapeJavaScript')),
+      // Commons Lang returns null for null ("null if null string input"), which renders empty.
+      escapeJavaScript: (value: unknown) => (value === undefined || value === null ? null : escapeJavaScript(String(value))),
       parseJson: (value: unknown) => {
         try {
           return JSON.parse(required(value, 'parseJson')) as unknown;
@@ -94,22 +97,20 @@ export function renderMappingTemplate(template: string, request: MappingRequest)
       ...(request.apiId !== undefined ? { apiId: request.apiId } : {}),
     },
   };
-  return new Compile(parse(template), { escape: false, customMethodHandlers: javaMethods }).render(context);
+  return new ApiGatewayVelocity(parse(template), { escape: false, customMethodHandlers: javaMethods }).renderTemplate(context);
 }
 
-/** Java's methods throw on null (a NullPointerException fails the whole transformation). */
+/**
+ * The `$util` functions with no recording for null (urlDecode, parseJson, base64*)
+ * fail the transformation (500), as Java's would with a NullPointerException: the
+ * stricter choice, so a template the stand-in accepts is never one AWS refuses.
+ */
 function required(value: unknown, name: string): string {
   if (value === undefined || value === null) throw new MappingTemplateError(`$util.${name} was given null`);
   return String(value);
 }
 
 const own = (map: Record<string, string>, key: string) => (Object.hasOwn(map, key) ? map[key] : undefined);
-
-function headerValue(headers: Record<string, string>, name: string): string | undefined {
-  const wanted = name.toLowerCase();
-  const key = Object.keys(headers).find((k) => k.toLowerCase() === wanted);
-  return key === undefined ? undefined : headers[key];
-}
 
 type MethodCall = { property: string; context: unknown; params: unknown[] };
 const method = (uid: string, property: string, applies: (context: unknown) => boolean, resolve: (call: MethodCall) => unknown) => ({
@@ -136,7 +137,6 @@ const javaMethods = [
   method('Map.get', 'get', isObject, ({ context, params }) => {
     const map = context as Record<string | symbol, unknown>;
     const key = params[0];
-    if (map[caseInsensitive] && typeof key === 'string') return headerValue(map as Record<string, string>, key);
     return typeof key === 'string' || typeof key === 'number' ? (Object.hasOwn(map, key) ? map[key] : undefined) : undefined;
   }),
 ];

@@ -92,10 +92,13 @@ export async function sendProbes(config: MirrorConfig, options: Omit<ProbeOption
   } else {
     const target = gatewayTarget(config, phase === 'off' ? 'shadow' : phase)!;
     url = `https://${target.host}${target.port === 443 ? '' : `:${target.port}`}${target.uri}`;
-    const ca = await readFile(options.ca ?? config.apiGateway.trustedCertificate, 'utf8').catch((error: Error) => {
-      throw new UsageError(`cannot read the CA bundle ${options.ca ?? config.apiGateway.trustedCertificate}: ${error.message}`);
+    // Flags win; then the config's sandbox keys (what `mirror sandbox up` writes); then DNS and the API's CA bundle.
+    const caPath = options.ca ?? config.sandbox?.caCertificate ?? config.apiGateway.trustedCertificate;
+    const ca = await readFile(caPath, 'utf8').catch((error: Error) => {
+      throw new UsageError(`cannot read the CA bundle ${caPath}: ${error.message}`);
     });
-    const connectTo = options.connectTo ? parseHostPort(options.connectTo, '--connect-to', { example: '127.0.0.1:8443' }) : undefined;
+    const connectToText = options.connectTo ?? config.sandbox?.gatewayAddress;
+    const connectTo = connectToText ? parseHostPort(connectToText, options.connectTo ? '--connect-to' : 'sandbox.gatewayAddress', { example: '127.0.0.1:8443' }) : undefined;
     dispatcher = new Agent({ connect: { ca, servername: target.host } });
     if (connectTo) {
       // undici connects to the URL's origin; point it at the address, keep Host and SNI.
@@ -124,7 +127,9 @@ export async function sendProbes(config: MirrorConfig, options: Omit<ProbeOption
       try {
         const res = await request(url, {
           method: 'POST',
-          headers: { 'content-type': vendor.contentType, [probeHeader.toLowerCase()]: probe.marker, ...(hostHeader ? { host: hostHeader } : {}) },
+          // The header name in the case the API Gateway template looks it up: a lookup in
+          // another case is not relied on (docs/apigw.md, header names).
+          headers: { 'content-type': vendor.contentType, [probeHeader]: probe.marker, ...(hostHeader ? { host: hostHeader } : {}) },
           body: probe.body,
           ...(dispatcher ? { dispatcher } : {}),
           headersTimeout: timeoutMs,
@@ -183,7 +188,7 @@ export async function sendProbes(config: MirrorConfig, options: Omit<ProbeOption
     verdict: arrived === count ? 'arrived' : 'missing',
     run,
     phase,
-    url: hostHeaderUrl(url, options.connectTo, config, phase),
+    url: hostHeaderUrl(url, options.connectTo ?? (options.throughNginx ? undefined : config.sandbox?.gatewayAddress), config, phase),
     throughNginx: Boolean(options.throughNginx),
     timeoutMs,
     sent: count,

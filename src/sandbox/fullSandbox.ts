@@ -4,7 +4,7 @@
  * document in place of API Gateway, delivering to fauxqs in its own process.
  * `mirror sandbox up`, `mirror demo` and the end-to-end tests all run this code.
  */
-import { appendFile } from 'node:fs/promises';
+import { appendFile, writeFile } from 'node:fs/promises';
 import { ReceiveMessageCommand, DeleteMessageBatchCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { validateConfig } from '../config/validate.js';
 import type { MirrorConfig } from '../config/types.js';
@@ -50,15 +50,18 @@ export interface FullSandbox {
 }
 
 export async function startFullSandbox(options: FullSandboxOptions = {}): Promise<FullSandbox> {
-  const fauxqs = await startFauxqs({ region: 'ap-northeast-2' });
+  const phase: Phase = options.phase ?? 'shadow';
+  // Validated before any process starts: a bad user config is an error, not a half-started sandbox.
+  const documentConfig = gatewayConfig(phase, options.editConfig, options.userConfig);
+  const fauxqs = await startFauxqs({ region: documentConfig.sqs.queue.region ?? documentConfig.apiGateway.region });
   let client: SQSClient | undefined;
   try {
-    const phase: Phase = options.phase ?? 'shadow';
-    const documentConfig = gatewayConfig(phase, options.editConfig);
     const queueUrl = await fauxqs.createQueue(documentConfig.sqs.queue.name);
     const document = await openApiFor(documentConfig);
     options.editDocument?.(document);
     client = fauxqs.client();
+    // doctor reads the execution log from the start: it exists, empty, before any request.
+    if (options.gatewayLogPath) await writeFile(options.gatewayLogPath, '', { flag: 'a', mode: 0o600 });
     const sqs = client;
     let gatewayPort = 0;
     let standInStop: (() => Promise<void>) | undefined;
@@ -88,6 +91,14 @@ export async function startFullSandbox(options: FullSandboxOptions = {}): Promis
       configTree() {
         const tree = structuredClone(stack.rawConfig);
         tree.sqs = { ...tree.sqs, endpoint: fauxqs.endpoint };
+        // What the commands need to reach this sandbox with `-c` alone, no AWS
+        // variables and no flags (docs: README, "The sandbox").
+        tree.sandbox = {
+          sqsCredentials: { ...fauxqsCredentials },
+          gatewayAddress: `127.0.0.1:${gatewayPort}`,
+          caCertificate: stack.ca.caPath,
+          errorLogs: [stack.harness.errorLogPath, ...(options.gatewayLogPath ? [options.gatewayLogPath] : [])],
+        };
         return tree;
       },
       async stopGateway() {
@@ -121,6 +132,9 @@ export async function startFullSandbox(options: FullSandboxOptions = {}): Promis
   }
 }
 
+/** fauxqs checks no signature; any non-empty pair signs its requests. */
+const fauxqsCredentials = { accessKeyId: 'fauxqs', secretAccessKey: 'fauxqs' } as const;
+
 function failing(client: SQSClient, pick: NonNullable<FullSandboxOptions['failSend']>): SQSClient {
   return new Proxy(client, {
     get(target, property, receiver) {
@@ -139,20 +153,16 @@ function failing(client: SQSClient, pick: NonNullable<FullSandboxOptions['failSe
 }
 
 /** The config the document is rendered from: the sandbox defaults, edited like the stack's. */
-function gatewayConfig(phase: Phase, edit: ((raw: Record<string, any>) => void) | undefined): MirrorConfig {
+export function gatewayConfig(phase: Phase, edit: ((raw: Record<string, any>) => void) | undefined, user?: Record<string, any>): MirrorConfig {
   const raw = sandboxRawConfig({
-    restApiId: 'a1b2c3d4e5',
-    region: 'ap-northeast-2',
-    customDomain: 'callbacks.example.com',
     originUrl: 'http://127.0.0.1:9',
     targetPort: 443,
     trustedCertificate: '/etc/ssl/certs/ca-certificates.crt',
     resolverAddress: '127.0.0.1:53',
     resolverTimeout: '5s',
     parityLogPath: '/tmp/parity.log',
-    sample: 100,
     phase,
-  });
+  }, user);
   edit?.(raw);
   const result = validateConfig(raw, phase);
   if (!result.ok) throw new Error(`sandbox config is invalid: ${result.issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`);

@@ -25,7 +25,7 @@ import { startDnsServer, type DnsServer } from './dnsServer.js';
 import { startRecordingServer, type RecordingServer } from './recordingServer.js';
 import { freePort } from '../os/freePort.js';
 import { waitFor } from '../os/childProcess.js';
-import { sandboxRawConfig } from './sandboxConfig.js';
+import { sandboxHostNames, sandboxRawConfig } from './sandboxConfig.js';
 
 type ResolverMode = 'dnsmasq' | 'none' | 'silent';
 
@@ -41,6 +41,11 @@ export interface ShadowStackOptions {
   serverLevelHeaders?: boolean;
   targetDelayMs?: number;
   workerProcesses?: number;
+  /**
+   * The user's mirror.yaml as a raw tree: its names run in the sandbox, the example
+   * fills what it leaves out, only the local parts are replaced (sandboxConfig.ts).
+   */
+  userConfig?: Record<string, any>;
   /** Change the raw config before it is validated (tests). */
   editConfig?: (raw: Record<string, any>) => void;
   /**
@@ -82,10 +87,8 @@ export async function startShadowStack(options: ShadowStackOptions = {}): Promis
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
   };
   try {
-    const restApiId = 'a1b2c3d4e5';
-    const region = 'ap-northeast-2';
-    const executeApiHost = `${restApiId}.execute-api.${region}.amazonaws.com`;
-    const customDomain = 'callbacks.example.com';
+    // The user's names (or the example's): the DNS server and the test CA answer for them.
+    const { executeApiHost, customDomain } = sandboxHostNames(options.userConfig ?? {});
     const ca = await createTestCa([executeApiHost, customDomain]);
     cleanups.push(ca.remove);
     const origin = await startRecordingServer({ responseBody: '{"code":"0000"}' });
@@ -131,18 +134,15 @@ export async function startShadowStack(options: ShadowStackOptions = {}): Promis
       errorLogLevel: 'warn',
       render: (prefix) => {
         const raw = sandboxRawConfig({
-          restApiId,
-          region,
-          customDomain,
           originUrl: origin.url,
           targetPort: gatewayPort,
           trustedCertificate: ca.caPath,
           resolverAddress,
           resolverTimeout: options.resolverTimeout ?? '5s',
           parityLogPath: `${prefix}/logs/parity.log`,
-          sample: options.sample ?? 100,
+          ...(options.sample !== undefined ? { sample: options.sample } : {}),
           phase,
-        });
+        }, options.userConfig);
         options.editConfig?.(raw);
         rawConfig = structuredClone(raw);
         const result = validateConfig(raw, phase);

@@ -6,17 +6,19 @@
  * in process groups of their own, so nothing but this process can stop them: a
  * signal while it is still starting, or a failure of its own, stops them too.
  */
-import { rm, writeFile } from 'node:fs/promises';
-import { stringify } from 'yaml';
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import { parse, stringify } from 'yaml';
 import { join } from 'node:path';
 import { startFullSandbox } from './fullSandbox.js';
 import { writeState, type SandboxState } from './sandboxState.js';
 import { isAlive as alive } from '../os/processes.js';
 import type { Phase } from '../config/phases.js';
 
-const [stateDir, phaseArg, sampleArg] = process.argv.slice(2);
-if (!stateDir) throw new Error('usage: supervisorMain STATE_DIR [PHASE] [SAMPLE]');
-const phase = (phaseArg ?? 'shadow') as Extract<Phase, 'shadow' | 'shadow-domain'>;
+const [stateDir, phaseArg, sampleArg, configArg] = process.argv.slice(2);
+if (!stateDir) throw new Error('usage: supervisorMain STATE_DIR [PHASE] [SAMPLE|""] [USER_CONFIG]');
+const phase = (phaseArg ?? 'shadow') as Phase;
+// The user's mirror.yaml, raw: `mirror sandbox up` validated it before starting this process.
+const userConfig = configArg ? (parse(await readFile(configArg, 'utf8')) as Record<string, any>) : undefined;
 
 // A stop asked for while the parts are still starting is carried out once they are up.
 let stopRequested = false;
@@ -28,7 +30,12 @@ const onSignal = () => {
 process.on('SIGTERM', onSignal);
 process.on('SIGINT', onSignal);
 
-const sandbox = await startFullSandbox({ phase, sample: Number(sampleArg ?? 100), gatewayLogPath: join(stateDir, 'gateway.log') });
+const sandbox = await startFullSandbox({
+  phase,
+  ...(sampleArg ? { sample: Number(sampleArg) } : {}),
+  ...(userConfig ? { userConfig } : {}),
+  gatewayLogPath: join(stateDir, 'gateway.log'),
+});
 const { stack } = sandbox;
 let watch: NodeJS.Timeout | undefined;
 let stopping = false;
@@ -49,7 +56,10 @@ process.on('unhandledRejection', failed);
 if (stopRequested) await stopNow();
 // A config for the other commands (probe, verify, cutover): the sandbox's own, SQS pointed at fauxqs.
 const configPath = join(stateDir, 'mirror.yaml');
-await writeFile(configPath, stringify(sandbox.configTree()), { mode: 0o600 }).catch(async (error: unknown) => {
+const configTree = sandbox.configTree();
+// cutover reads and writes beside the sandbox: its state here, the include files where this nginx loads them.
+configTree.cutover = { ...configTree.cutover, stateFile: join(stateDir, 'cutover.json'), nginxDir: join(stack.harness.prefix, 'conf') };
+await writeFile(configPath, stringify(configTree), { mode: 0o600 }).catch(async (error: unknown) => {
   failed(error);
   await new Promise<never>(() => undefined); // stopNow exits the process
 });

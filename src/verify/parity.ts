@@ -98,6 +98,7 @@ export async function compareParity(config: MirrorConfig, options: ParityOptions
         queueUrl: config.sqs.queueUrl,
         ...(config.sqs.queue.region ? { region: config.sqs.queue.region } : {}),
         ...(config.sqs.endpoint ? { endpoint: config.sqs.endpoint } : {}),
+        ...(config.sandbox?.sqsCredentials ? { credentials: config.sandbox.sqsCredentials } : {}),
         mode,
         ...(options.archive ? { archive: options.archive } : {}),
         ...(options.receivers ? { receivers: options.receivers } : {}),

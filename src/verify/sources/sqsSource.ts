@@ -17,6 +17,8 @@ export interface SqsReadOptions {
   queueUrl: string;
   region?: string;
   endpoint?: string;
+  /** Static credentials (an emulator's, from config `sandbox.sqsCredentials`); otherwise the default chain. */
+  credentials?: { accessKeyId: string; secretAccessKey: string };
   mode: 'peek' | 'consume';
   /** Archive file for consume mode (appended, 0600). */
   archive?: string;
@@ -47,9 +49,10 @@ export interface SqsRead {
  * queue's region (the API's when the queue URL names none, as an emulator's may not),
  * an endpoint override for emulators, the SDK's retry modes.
  */
-function createSqsClient(options: { region?: string; endpoint?: string; retryMode?: 'standard' | 'adaptive' }): SQSClient {
+function createSqsClient(options: { region?: string; endpoint?: string; retryMode?: 'standard' | 'adaptive'; credentials?: { accessKeyId: string; secretAccessKey: string } }): SQSClient {
   return new SQSClient({
     ...(options.region ? { region: options.region } : {}),
+    ...(options.credentials ? { credentials: options.credentials } : {}),
     ...(options.endpoint ? { endpoint: options.endpoint } : {}),
     retryMode: options.retryMode ?? 'standard',
     maxAttempts: 5,
@@ -57,8 +60,12 @@ function createSqsClient(options: { region?: string; endpoint?: string; retryMod
 }
 
 /** An SQS client for the config's queue. */
-export function sqsClientFor(config: Pick<MirrorConfig, 'sqs' | 'apiGateway'>): SQSClient {
-  return createSqsClient({ region: config.sqs.queue.region ?? config.apiGateway.region, ...(config.sqs.endpoint ? { endpoint: config.sqs.endpoint } : {}) });
+export function sqsClientFor(config: Pick<MirrorConfig, 'sqs' | 'apiGateway'> & Partial<Pick<MirrorConfig, 'sandbox'>>): SQSClient {
+  return createSqsClient({
+    region: config.sqs.queue.region ?? config.apiGateway.region,
+    ...(config.sqs.endpoint ? { endpoint: config.sqs.endpoint } : {}),
+    ...(config.sandbox?.sqsCredentials ? { credentials: config.sandbox.sqsCredentials } : {}),
+  });
 }
 
 export async function readQueue(options: SqsReadOptions, onMessage: (message: QueueMessage) => void): Promise<SqsRead> {
@@ -68,6 +75,7 @@ export async function readQueue(options: SqsReadOptions, onMessage: (message: Qu
       ...(options.region ? { region: options.region } : {}),
       ...(options.endpoint ? { endpoint: options.endpoint } : {}),
       ...(options.retryMode ? { retryMode: options.retryMode } : {}),
+      ...(options.credentials ? { credentials: options.credentials } : {}),
     });
   const visibilitySeconds = options.visibilitySeconds ?? 300;
   const result: SqsRead = { received: 0, deleted: 0, errors: {}, visibilitySeconds, mode: options.mode };
