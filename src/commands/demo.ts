@@ -16,7 +16,7 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Agent, Pool } from 'undici';
+import { Agent, Pool, interceptors, type Dispatcher } from 'undici';
 import { parse as parseYaml, stringify } from 'yaml';
 import { ExitCode, UsageError } from '../errors.js';
 import type { Phase } from '../config/phases.js';
@@ -323,21 +323,35 @@ interface SentRecord {
   status: number | null;
 }
 
+/**
+ * A vendor sends a callback again when its connection closed with no answer. nginx's
+ * reload closes idle keepalive connections, and a POST that meets the close gets a
+ * reset, not an answer; without this the demo would count such a callback as lost
+ * although any real sender retries it. Only connection errors are retried, never an
+ * HTTP status; a copy that did arrive the first time is a duplicate, which the demo
+ * (matching on bodies) and verify count, never as lost.
+ */
+function vendorRetry(): Dispatcher.DispatcherComposeInterceptor {
+  return interceptors.retry({ methods: ['POST'], statusCodes: [], maxRetries: 3, minTimeout: 50, maxTimeout: 500 });
+}
+
 /** Vendor-shaped callbacks at a steady rate, to nginx, or straight to API Gateway in `direct`. */
 class Driver {
   label = 'off';
   readonly records: SentRecord[] = [];
   private timer: NodeJS.Timeout | undefined;
   private readonly inFlight = new Set<Promise<void>>();
-  private readonly nginx: Pool;
-  private direct: { agent: Agent; url: URL; host: string } | undefined;
+  private readonly nginxPool: Pool;
+  private readonly nginx: Dispatcher;
+  private direct: { agent: Agent; dispatcher: Dispatcher; url: URL; host: string } | undefined;
   private seq = 0;
 
   constructor(
     private readonly sandbox: FullSandbox,
     private readonly rate: number,
   ) {
-    this.nginx = new Pool(new URL(sandbox.stack.callbackUrl).origin, { connections: 4 });
+    this.nginxPool = new Pool(new URL(sandbox.stack.callbackUrl).origin, { connections: 4 });
+    this.nginx = this.nginxPool.compose(vendorRetry());
   }
 
   start(): void {
@@ -353,8 +367,10 @@ class Driver {
     const { stack, gatewayPort } = this.sandbox;
     const host = stack.config.apiGateway.customDomain!;
     const base = stack.config.apiGateway.basePath ? `/${stack.config.apiGateway.basePath}` : '';
+    const agent = new Agent({ connect: { ca: stack.ca.caPem, servername: host }, connections: 4 });
     this.direct = {
-      agent: new Agent({ connect: { ca: stack.ca.caPem, servername: host }, connections: 4 }),
+      agent,
+      dispatcher: agent.compose(vendorRetry()),
       url: new URL(`https://127.0.0.1:${gatewayPort}${base}${stack.config.apiGateway.resourcePath}`),
       host,
     };
@@ -367,7 +383,7 @@ class Driver {
     const direct = this.direct;
     const path = new URL(this.sandbox.stack.callbackUrl).pathname;
     const request = direct
-      ? direct.agent.request({ origin: direct.url.origin, path: direct.url.pathname, method: 'POST', headers: { host: direct.host, 'content-type': 'application/json' }, body })
+      ? direct.dispatcher.request({ origin: direct.url.origin, path: direct.url.pathname, method: 'POST', headers: { host: direct.host, 'content-type': 'application/json' }, body })
       : this.nginx.request({ path, method: 'POST', headers: { 'content-type': 'application/json' }, body });
     const done = request
       .then(async (res) => {
@@ -383,7 +399,7 @@ class Driver {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     await Promise.all([...this.inFlight]);
-    await this.nginx.close().catch(() => undefined);
+    await this.nginxPool.close().catch(() => undefined);
     await this.direct?.agent.close().catch(() => undefined);
   }
 }
@@ -435,8 +451,8 @@ function phaseFigures(records: SentRecord[], messages: QueueMessage[], sandbox: 
     if (origin) f.receivedByOrigin++;
     if (sqs) f.arrivedInSqs++;
     const reached = rulesOf(r.label).some((rule) => rule.every((where) => (where === 'origin' ? origin : sqs)));
-    // Lost: answered 2xx but not where the phase delivers, or not answered 2xx at all
-    // (a real vendor would retry that one; the demo's driver does not).
+    // Lost: answered 2xx but not where the phase delivers, or not answered 2xx at all,
+    // after the driver's retries of a connection closed with no answer (vendorRetry).
     const answered = r.status !== null && r.status < 300;
     if (!answered || !reached) f.lost++;
   }
