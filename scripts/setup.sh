@@ -30,9 +30,15 @@ mirror_setup() {
   # 2. Debian packages: the real programs the tests and the demo run.
   # dnsmasq-base: the binary without the system service that would claim port 53.
   # prometheus: the dashboard test runs its own server, on a free port, against verify --watch.
-  local packages="${MIRROR_APT_PACKAGES:-nginx-light dnsmasq-base openssl wrk prometheus}" missing="" pkg bin
+  # libnginx-mod-http-lua: the lint test that checks Lua blocks against the real nginx loads it.
+  local packages="${MIRROR_APT_PACKAGES:-nginx-light dnsmasq-base openssl wrk prometheus libnginx-mod-http-lua}" missing="" pkg bin
   for pkg in $packages; do
-    case "$pkg" in nginx|nginx-light|nginx-full) bin=nginx ;; dnsmasq|dnsmasq-base) bin=dnsmasq ;; *) bin="$pkg" ;; esac
+    case "$pkg" in
+      libnginx-mod-http-lua)
+        [ -e /usr/lib/nginx/modules/ngx_http_lua_module.so ] || missing="$missing $pkg"
+        continue ;;
+      nginx|nginx-light|nginx-full) bin=nginx ;; dnsmasq|dnsmasq-base) bin=dnsmasq ;; *) bin="$pkg" ;;
+    esac
     if ! command -v "$bin" >/dev/null 2>&1 && [ ! -x "/usr/sbin/$bin" ] && [ ! -x "/usr/bin/$bin" ]; then
       missing="$missing $pkg"
     fi
