@@ -181,6 +181,28 @@ export function buildProgram(emit: Emit): Command {
       emit({ exitCode: result.exitCode, stdout: opts.json ? json(result) : formatVerifyText(result) });
     });
 
+  program
+    .command('ship')
+    .description('mirror.transport ship: follow the parity logs and send each shadow callback to API Gateway, at least once (runs until SIGTERM)')
+    .addOption(configOption())
+    .option('--parity-log <file...>', 'parity logs or globs to follow, rotated names too (default: parityLog.path)')
+    .option('--listen <host:port>', 'where /metrics is served (default: ship.listen)')
+    .option('--json', 'print the summary at exit as JSON')
+    .action(async (opts) => {
+      const { runShip, formatShipText } = await import('./commands/ship.js');
+      const stop = new AbortController();
+      const interrupt = () => stop.abort();
+      process.once('SIGINT', interrupt);
+      process.once('SIGTERM', interrupt);
+      try {
+        const result = await runShip({ ...opts, signal: stop.signal });
+        emit({ exitCode: result.exitCode, stdout: opts.json ? json(result) : formatShipText(result) });
+      } finally {
+        process.removeListener('SIGINT', interrupt);
+        process.removeListener('SIGTERM', interrupt);
+      }
+    });
+
   const sandbox = program.command('sandbox').description('run every local part on 127.0.0.1: nginx, dnsmasq, the gateway stand-in, fauxqs, an origin');
   for (const action of ['up', 'down', 'status'] as const) {
     const sub = sandbox
