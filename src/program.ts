@@ -51,12 +51,15 @@ export function buildProgram(emit: Emit): Command {
   program
     .command('render')
     .description('render the nginx include files for a phase (default), the API Gateway side (apigw), or the Grafana dashboard')
-    .argument('[what]', 'nginx (default), apigw or dashboard')
+    .argument('[what]', 'nginx (default), apigw, dashboard or ship-unit')
     .addOption(configOption())
     .addOption(phaseOption())
     .addOption(new Option('--format <format>', 'apigw: cloudformation (default) or openapi').choices(['cloudformation', 'openapi']))
     .option('--out <path>', 'nginx: directory (default mirror-nginx); apigw: directory (default mirror-apigw); dashboard: file (default mirror-dashboard.json)')
     .option('--stdout', 'print instead of writing')
+    .option('--user <name>', 'ship-unit: the user the shipper runs as, one that reads nginx\'s logs (default www-data)')
+    .option('--group <name>', 'ship-unit: its group (default adm)')
+    .option('--mirror-command <path>', 'ship-unit: absolute path of mirror (default /usr/local/bin/mirror)')
     .option('--json', 'print the result as JSON')
     .action(async (what: string | undefined, opts) => {
       const target = what ?? 'nginx';
@@ -74,9 +77,15 @@ export function buildProgram(emit: Emit): Command {
         emit({ exitCode: result.exitCode, stdout: opts.json ? json(result) : formatRenderDashboardText(result) });
         return;
       }
+      if (target === 'ship-unit') {
+        const { runRenderShipUnit, formatRenderShipUnitText } = await import('./commands/ship.js');
+        const result = await runRenderShipUnit({ config: opts.config, out: opts.out, stdout: opts.stdout, user: opts.user, group: opts.group, mirrorCommand: opts.mirrorCommand });
+        emit({ exitCode: result.exitCode, stdout: opts.json ? json(result) : formatRenderShipUnitText(result) });
+        return;
+      }
       if (target !== 'nginx') {
         const { UsageError } = await import('./errors.js');
-        throw new UsageError(`render ${target}: expected nginx, apigw or dashboard`);
+        throw new UsageError(`render ${target}: expected nginx, apigw, dashboard or ship-unit`);
       }
       if (opts.format) {
         const { UsageError } = await import('./errors.js');
