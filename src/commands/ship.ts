@@ -18,7 +18,7 @@ import { probeHeader } from '../verify/records.js';
 import { parseHostPort } from './options.js';
 import { ParityLogTail } from '../ship/parityLogTail.js';
 import { createGatewaySender } from '../ship/gatewaySender.js';
-import { AckLog, readCheckpoint, writeCheckpoint } from '../ship/shipFiles.js';
+import { AckLog, readCheckpoint, recentlyAnswered, writeCheckpoint } from '../ship/shipFiles.js';
 import { ShipMetrics } from '../ship/shipMetrics.js';
 import { Shipper, type ShipSummary, type ShipTarget } from '../ship/shipper.js';
 import { startOffset } from '../ship/shipCheckpoint.js';
@@ -64,6 +64,7 @@ export async function runShip(options: ShipOptions): Promise<ShipResult> {
   if (config.apiGateway.customDomain) targets['custom-domain'] = gatewayTarget(config, 'shadow-domain')!;
 
   const checkpoint = await readCheckpoint(settings.checkpoint);
+  const alreadyAnswered = checkpoint ? await recentlyAnswered(settings.ackLog) : new Set<string>();
   const ackLog = await AckLog.open(settings.ackLog);
   const metrics = new ShipMetrics();
   const sender = createGatewaySender({
@@ -86,6 +87,7 @@ export async function runShip(options: ShipOptions): Promise<ShipResult> {
   shipper = new Shipper(
     {
       window: settings.window,
+      alreadyAnswered,
       targets,
       requestIdHeader: config.mirror.requestIdHeader,
       probeHeader,

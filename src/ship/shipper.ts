@@ -38,6 +38,14 @@ export interface ShipperSettings {
   idlePollMs?: number;
   /** How many not-captured request ids to name (default 100; the count is always whole). */
   namedLimit?: number;
+  /**
+   * Lines read but not yet committed, at most (default 32 x window). One callback
+   * retrying while later ones are answered holds the checkpoint back; past this
+   * many lines reading waits, so memory and the re-sends after a crash stay bounded.
+   */
+  maxUncommitted?: number;
+  /** Request ids whose final answer the ack log already holds (from before a restart): not sent again. */
+  alreadyAnswered?: ReadonlySet<string>;
 }
 
 export interface ShipperAdapters {
@@ -60,6 +68,8 @@ export interface ShipCounts {
   gaveUp: number;
   notCaptured: number;
   skipped: number;
+  /** Lines past the checkpoint whose answer the ack log already held: not sent again. */
+  answeredBefore: number;
   attempts: number;
   retries: number;
   /** Final answers by cause (ok included). */
@@ -87,7 +97,7 @@ class RetryableAttempt extends Error {
 }
 
 export class Shipper {
-  readonly counts: ShipCounts = { linesRead: 0, delivered: 0, rejected: 0, gaveUp: 0, notCaptured: 0, skipped: 0, attempts: 0, retries: 0, byCause: {} };
+  readonly counts: ShipCounts = { linesRead: 0, delivered: 0, rejected: 0, gaveUp: 0, notCaptured: 0, skipped: 0, answeredBefore: 0, attempts: 0, retries: 0, byCause: {} };
   private readonly notCapturedIds: string[] = [];
   private readonly inFlight = new Map<Promise<void>, ShipItem>();
   private readonly watermark = new ShipWatermark();
@@ -120,7 +130,7 @@ export class Shipper {
     let next = 0;
     const stopped = new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true })));
     while (!signal.aborted) {
-      if (this.inFlight.size >= this.settings.window) {
+      if (this.inFlight.size >= this.settings.window || (this.inFlight.size > 0 && this.watermark.outstanding >= (this.settings.maxUncommitted ?? this.settings.window * 32))) {
         await Promise.race([...this.inFlight.keys(), stopped]);
         this.maybeCheckpoint();
         continue;
@@ -189,6 +199,12 @@ export class Shipper {
       return;
     }
     const item = decision.item;
+    if (this.settings.alreadyAnswered?.has(item.requestId)) {
+      this.counts.answeredBefore++;
+      this.watermark.finish(ticket);
+      this.checkpointDirty = true;
+      return;
+    }
     const shipping = this.ship(item).then(
       (answer) => {
         this.record(answer, (answer.finalMs - item.receivedMs) / 1000);
