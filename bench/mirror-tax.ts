@@ -129,7 +129,7 @@ async function main(): Promise<void> {
     await rm(work, { recursive: true, force: true });
   }
   printTable(results);
-  await shipperAlone(work);
+  await shipperAlone();
 }
 
 async function measure(
@@ -186,7 +186,8 @@ async function waitForShipper(shipper: ShipProcess, parityLog: string, ms: numbe
 }
 
 /** The shipper alone: throughput against a bare undici loop, lag at the fixed load, peak RSS over a large backlog. */
-async function shipperAlone(work: string): Promise<void> {
+async function shipperAlone(): Promise<void> {
+  const work = await mkdtemp(join(tmpdir(), 'mirror-bench-ship-'));
   const shipLines = Number(values['ship-lines']);
   const backlogLines = Number(values.backlog);
   const ca = await createTestCa([gatewayHost]);
@@ -222,8 +223,8 @@ async function shipperAlone(work: string): Promise<void> {
     const rss = await bigShipper.peakRssMiB();
     await bigShipper.stop();
     console.log(`shipper peak RSS with a ${backlogLines.toLocaleString('en')}-line backlog: ${rss.toFixed(0)} MiB (after ${done.toLocaleString('en')} lines shipped in up to 30 s)`);
-    await rm(big, { recursive: true, force: true });
   } finally {
+    await rm(work, { recursive: true, force: true });
     await target.stop();
     await dns.stop();
     await ca.remove();

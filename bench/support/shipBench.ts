@@ -129,7 +129,8 @@ export async function pacedLoad(url: string, body: string, rate: number, duratio
       if (wait > 1) await new Promise((r) => setTimeout(r, wait));
       sends.push(
         pool
-          .request({ method: 'POST', path: target.pathname, headers: { 'content-type': 'application/json' }, body })
+          // The timeout runs from when the request was due, queueing included.
+          .request({ method: 'POST', path: target.pathname, headers: { 'content-type': 'application/json' }, body, signal: AbortSignal.timeout(Math.max(1, due + timeoutMs - performance.now())) })
           .then(async (res) => {
             await res.body.dump();
             if (res.statusCode === 200) latencies.push(performance.now() - due);
