@@ -130,7 +130,7 @@ export async function pacedLoad(url: string, body: string, rate: number, duratio
       sends.push(
         pool
           // The timeout runs from when the request was due, queueing included.
-          .request({ method: 'POST', path: target.pathname, headers: { 'content-type': 'application/json' }, body, signal: AbortSignal.timeout(Math.max(1, due + timeoutMs - performance.now())) })
+          .request({ method: 'POST', path: target.pathname, headers: { 'content-type': 'application/json' }, body, signal: AbortSignal.timeout(Math.max(1, Math.round(due + timeoutMs - performance.now()))) })
           .then(async (res) => {
             await res.body.dump();
             if (res.statusCode === 200) latencies.push(performance.now() - due);
