@@ -128,10 +128,13 @@ export class Shipper {
   async run(signal: AbortSignal): Promise<ShipSummary> {
     let queue: TailLine[] = [];
     let next = 0;
-    const stopped = new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true })));
+    // One waiter at a time, woken by an answer, the idle timer or the stop signal.
+    // (Racing a long-lived promise instead would leave a reaction on it per wait.)
+    const onAbort = () => this.wakeUp();
+    signal.addEventListener('abort', onAbort, { once: true });
     while (!signal.aborted) {
       if (this.inFlight.size >= this.settings.window || (this.inFlight.size > 0 && this.watermark.outstanding >= (this.settings.maxUncommitted ?? this.settings.window * 32))) {
-        await Promise.race([...this.inFlight.keys(), stopped]);
+        await this.sleep();
         this.maybeCheckpoint();
         continue;
       }
@@ -140,13 +143,14 @@ export class Shipper {
         next = 0;
         if (queue.length === 0) {
           this.maybeCheckpoint();
-          await Promise.race([delay(this.settings.idlePollMs ?? 50), stopped]);
+          await this.sleep(this.settings.idlePollMs ?? 50);
           continue;
         }
       }
       this.take(queue[next++]!);
       if (this.counts.linesRead % 256 === 0) this.maybeCheckpoint();
     }
+    signal.removeEventListener('abort', onAbort);
     // SIGTERM: no new attempt starts; attempts on the wire get their answer.
     this.retryStop.abort();
     await Promise.allSettled([...this.inFlight.keys()]);
@@ -213,7 +217,10 @@ export class Shipper {
       // Stopped while waiting to retry: no final answer, not committed, sent again after a restart.
       () => void this.stoppedUnanswered++,
     );
-    const tracked = shipping.finally(() => this.inFlight.delete(tracked));
+    const tracked = shipping.finally(() => {
+      this.inFlight.delete(tracked);
+      this.wakeUp();
+    });
     this.inFlight.set(tracked, item);
   }
 
@@ -291,6 +298,25 @@ export class Shipper {
     }
   }
 
+  private wake: (() => void) | undefined;
+
+  /** Waits for the next answer or the stop signal (or `ms`, when given). */
+  private sleep(ms?: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = ms === undefined ? undefined : setTimeout(() => this.wakeUp(), ms);
+      this.wake = () => {
+        if (timer) clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+
+  private wakeUp(): void {
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
+  }
+
   private maybeCheckpoint(): void {
     if (!this.checkpointDirty || this.checkpointing) return;
     if (this.now() - this.lastCheckpointMs < (this.settings.checkpointEveryMs ?? 200)) return;
@@ -309,6 +335,3 @@ export class Shipper {
   }
 }
 
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
