@@ -2,7 +2,8 @@
  * The mirror tax: what mirroring costs the origin behind nginx. Not a test: it
  * prints figures and their ratios to a baseline measured in the same run.
  *
- *   npx tsx bench/mirror-tax.ts [--duration 10] [--connections 8]
+ *   npx tsx bench/mirror-tax.ts [--duration 10] [--connections 8] [--rate 1000] [--paced 10]
+ *                                [--ship-lines 100000] [--backlog 1000000]
  *
  * For each nginx config (no mirror; the seed's config: variable proxy_pass, a
  * resolver, no timeouts; the rendered shadow config) and each mirror target state
@@ -10,6 +11,14 @@
  * listening), wrk drives the callback location over keepalive connections and we
  * print req/s and p50/p99 latency. The origin and the target each run in a
  * process of their own; nginx runs one worker, as in FINDINGS.md fact 6.
+ *
+ * The ship transport (`mirror.transport: ship`) runs beside them: nginx renders no
+ * mirror and `mirror ship` (the CLI, in its own process) tails the parity log and
+ * sends to the same target. Each config is measured twice: at saturation (wrk's
+ * closed loop) and at a fixed offered load (`--rate` callbacks/s, paced, open
+ * loop, over keepalive connections). Then the shipper alone: its throughput to the
+ * healthy TLS target against a bare undici loop, its lag at the fixed load, and its
+ * peak RSS while it works through a `--backlog`-line parity log.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -29,19 +38,28 @@ import { loadTemplates } from '../src/render/templates.js';
 import { writeHarness } from '../src/nginx/harness.js';
 import { startNginx } from '../src/nginx/nginxProcess.js';
 import { findNginx } from '../src/nginx/nginxBinary.js';
+import { bareSendRate, pacedLoad, shipLagP99, startShipProcess, writeBacklog, type PacedFigures, type ShipProcess } from './support/shipBench.js';
 
 const { values } = parseArgs({
   options: {
     duration: { type: 'string', default: '10' },
     connections: { type: 'string', default: '8' },
     'slow-ms': { type: 'string', default: '1500' },
+    rate: { type: 'string', default: '1000' },
+    paced: { type: 'string', default: '10' },
+    'paced-connections': { type: 'string', default: '32' },
+    'ship-lines': { type: 'string', default: '100000' },
+    backlog: { type: 'string', default: '1000000' },
   },
 });
+const rate = Number(values.rate);
+const pacedS = Number(values.paced);
+const pacedConnections = Number(values['paced-connections']);
 const durationS = Number(values.duration);
 const connections = Number(values.connections);
 const slowMs = Number(values['slow-ms']);
 
-type ConfigName = 'no mirror' | 'seed config' | 'rendered shadow';
+type ConfigName = 'no mirror' | 'seed config' | 'rendered shadow' | 'rendered ship';
 type TargetState = 'healthy' | 'slow' | 'down';
 interface Figures {
   rps: number;
@@ -49,6 +67,10 @@ interface Figures {
   p99Ms: number;
   requests: number;
   errors: string;
+  paced?: PacedFigures;
+  /** ship: callbacks the shipper had acked when the run ended. */
+  shipped?: number;
+  shipLag?: { p50: number; p99: number; n: number };
 }
 
 const restApiId = 'a1b2c3d4e5';
@@ -74,19 +96,25 @@ async function main(): Promise<void> {
   const results = new Map<string, Figures>();
   try {
     console.log(`mirror tax: wrk, 1 thread, ${connections} keepalive connections, ${durationS} s per run, nginx 1 worker, ${body.length}-byte Bizppurio callback`);
-    const baseline = await measure(nginxPath, work, script, (prefix) => noMirror(origin.port, prefix));
-    results.set('no mirror', baseline);
     for (const state of ['healthy', 'slow', 'down'] as TargetState[]) {
       const target = state === 'down' ? undefined : await startTargetProcess({ tls: { cert: ca.cert, key: ca.key }, ...(state === 'slow' ? { delayMs: slowMs } : {}) });
       const targetPort = target?.port ?? (await freePort());
       try {
-        for (const name of ['seed config', 'rendered shadow'] as ConfigName[]) {
+        // The baseline again for each target state, just before its configs: on a
+        // machine shared with other work, a baseline minutes apart is another machine.
+        results.set(`no mirror|${state}`, await measure(nginxPath, work, script, body, (prefix) => noMirror(origin.port, prefix)));
+        for (const name of ['seed config', 'rendered shadow', 'rendered ship'] as ConfigName[]) {
           const render = (prefix: string): RenderedNginx =>
             name === 'seed config'
               ? seedConfig(origin.port, targetPort, dns.address)
-              : renderedShadow(origin.port, targetPort, dns.address, ca.caPath, prefix, templates);
+              : renderedShadow(origin.port, targetPort, dns.address, ca.caPath, prefix, templates, name === 'rendered ship' ? 'ship' : 'nginx');
+          const shipper =
+            name === 'rendered ship'
+              ? (prefix: string) =>
+                  startShipProcess({ dir: prefix, originPort: origin.port, targetPort, caPath: ca.caPath, resolver: dns.address, parityLogPath: `${prefix}/logs/parity.log` })
+              : undefined;
           const before = (await target?.count()) ?? 0;
-          const figures = await measure(nginxPath, work, script, render);
+          const figures = await measure(nginxPath, work, script, body, render, shipper);
           results.set(`${name}|${state}`, figures);
           // Includes the 1 s warm-up: how many mirrored copies reached the target.
           if (target) figures.errors += ` target got ${(await target.count()) - before} mirrors`;
@@ -102,20 +130,106 @@ async function main(): Promise<void> {
     await rm(work, { recursive: true, force: true });
   }
   printTable(results);
+  // --ship-lines 0: the transports only.
+  if (Number(values['ship-lines']) > 0) await shipperAlone();
 }
 
-async function measure(nginxPath: string, work: string, script: string, render: (prefix: string) => RenderedNginx): Promise<Figures> {
+async function measure(
+  nginxPath: string,
+  work: string,
+  script: string,
+  body: string,
+  render: (prefix: string) => RenderedNginx,
+  startShipper?: (prefix: string) => Promise<ShipProcess>,
+): Promise<Figures> {
   const port = await freePort();
-  const harness = await writeHarness({ listen: `127.0.0.1:${port}`, parentDir: work, render, errorLogLevel: 'error' });
+  let prefix = '';
+  const harness = await writeHarness({ listen: `127.0.0.1:${port}`, parentDir: work, render: (p) => render((prefix = p)), errorLogLevel: 'error' });
   const nginx = await startNginx(nginxPath, harness);
+  let shipper: ShipProcess | undefined;
   try {
+    shipper = await startShipper?.(prefix);
     const url = `http://127.0.0.1:${port}/api/kakao/result`;
     await execa('wrk', ['-t1', `-c${connections}`, '-d1s', '-s', script, url], { reject: false }); // warm-up
     const run = await execa('wrk', ['-t1', `-c${connections}`, `-d${durationS}s`, '--timeout', '10s', '--latency', '-s', script, url], { reject: false });
-    return parseWrk(run.stdout);
+    const figures = parseWrk(run.stdout);
+    // The same config at a fixed offered load, after wrk's burst has drained.
+    if (shipper) await waitForShipper(shipper, `${prefix}/logs/parity.log`, 15_000);
+    const loggedBefore = shipper ? await countLines(`${prefix}/logs/parity.log`) : 0;
+    figures.paced = await pacedLoad(url, body, rate, pacedS, pacedConnections);
+    if (shipper) {
+      await waitForShipper(shipper, `${prefix}/logs/parity.log`, 10_000);
+      figures.shipped = await shipper.acked();
+      // Lag of the callbacks offered at the fixed load only (not wrk's burst before them).
+      figures.shipLag = await shipLagP99(`${prefix}/logs/parity.log`, shipper.ackLog, loggedBefore);
+    }
+    return figures;
   } finally {
+    await shipper?.stop();
     await nginx.stop();
     await harness.remove();
+  }
+}
+
+async function countLines(path: string): Promise<number> {
+  const { readFile } = await import('node:fs/promises');
+  return (await readFile(path, 'latin1').catch(() => '')).split('\n').length - 1;
+}
+
+/** Gives the shipper up to `ms` to catch up with the log (a slow or down target never does). */
+async function waitForShipper(shipper: ShipProcess, parityLog: string, ms: number): Promise<void> {
+  const { readFile } = await import('node:fs/promises');
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    const lines = (await readFile(parityLog, 'latin1').catch(() => '')).split('\n').length - 1;
+    if ((await shipper.acked()) >= lines) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** The shipper alone: throughput against a bare undici loop, lag at the fixed load, peak RSS over a large backlog. */
+async function shipperAlone(): Promise<void> {
+  const work = await mkdtemp(join(tmpdir(), 'mirror-bench-ship-'));
+  const shipLines = Number(values['ship-lines']);
+  const backlogLines = Number(values.backlog);
+  const ca = await createTestCa([gatewayHost]);
+  const dns = await startDnsServer({ [gatewayHost]: '127.0.0.1' });
+  const target = await startTargetProcess({ tls: { cert: ca.cert, key: ca.key } });
+  try {
+    const bare = await bareSendRate(gatewayHost, target.port, ca.caPem, shipLines, 256);
+    const dir = await mkdtemp(join(work, 'ship-alone-'));
+    const parityLogPath = join(dir, 'parity.log');
+    await writeBacklog(parityLogPath, shipLines);
+    const shipper = await startShipProcess({ dir, originPort: 1, targetPort: target.port, caPath: ca.caPath, resolver: dns.address, parityLogPath });
+    // Timed from the first 1,000 acks (the process's start-up is not shipping) to the last.
+    const warm = Math.min(1000, shipLines / 10);
+    while ((await shipper.acked()) < warm) await new Promise((r) => setTimeout(r, 20));
+    const started = performance.now();
+    const fromAcks = await shipper.acked();
+    while ((await shipper.acked()) < shipLines) await new Promise((r) => setTimeout(r, 100));
+    const seconds = (performance.now() - started) / 1000;
+    await shipper.stop();
+    const shipRate = (shipLines - fromAcks) / seconds;
+    console.log('');
+    console.log(`shipper throughput, ${shipLines.toLocaleString('en')} logged callbacks to a healthy local TLS target (window 256):`);
+    console.log(`  bare undici loop, same target and concurrency: ${bare.toFixed(0)}/s (1.00x)`);
+    console.log(`  mirror ship:                                   ${shipRate.toFixed(0)}/s (${(shipRate / bare).toFixed(2)}x)`);
+
+    const big = await mkdtemp(join(work, 'ship-backlog-'));
+    const bigLog = join(big, 'parity.log');
+    await writeBacklog(bigLog, backlogLines);
+    const bigShipper = await startShipProcess({ dir: big, originPort: 1, targetPort: target.port, caPath: ca.caPath, resolver: dns.address, parityLogPath: bigLog });
+    const until = Date.now() + 30_000;
+    let done = 0;
+    while (Date.now() < until && (done = await bigShipper.acked()) < backlogLines) await new Promise((r) => setTimeout(r, 500));
+    const rss = await bigShipper.peakRssMiB();
+    await bigShipper.stop();
+    console.log(`shipper peak RSS with a ${backlogLines.toLocaleString('en')}-line backlog: ${rss.toFixed(0)} MiB (after ${done.toLocaleString('en')} lines shipped in up to 30 s)`);
+  } finally {
+    await rm(work, { recursive: true, force: true });
+    await target.stop();
+    await dns.stop();
+    await ca.remove();
   }
 }
 
@@ -161,7 +275,15 @@ function seedConfig(originPort: number, targetPort: number, resolver: string): R
   );
 }
 
-function renderedShadow(originPort: number, targetPort: number, resolver: string, caPath: string, prefix: string, templates: Awaited<ReturnType<typeof loadTemplates>>): RenderedNginx {
+function renderedShadow(
+  originPort: number,
+  targetPort: number,
+  resolver: string,
+  caPath: string,
+  prefix: string,
+  templates: Awaited<ReturnType<typeof loadTemplates>>,
+  transport: 'nginx' | 'ship' = 'nginx',
+): RenderedNginx {
   const raw = sandboxRawConfig({
     restApiId,
     region,
@@ -175,6 +297,7 @@ function renderedShadow(originPort: number, targetPort: number, resolver: string
     sample: 100,
     phase: 'shadow',
   });
+  raw.mirror.transport = transport;
   const result = validateConfig(raw, 'shadow');
   if (!result.ok) throw new Error(JSON.stringify(result.issues));
   return renderNginx(result.config, 'shadow', templates);
@@ -195,15 +318,25 @@ function luaString(text: string): string {
 }
 
 function printTable(results: Map<string, Figures>): void {
-  const base = results.get('no mirror')!;
-  const ratio = (v: number, b: number) => (Number.isFinite(v) && b > 0 ? `${(v / b).toFixed(v / b < 0.1 ? 4 : 2)}x` : 'n/a');
   const fmt = (ms: number) => (Number.isFinite(ms) ? (ms >= 100 ? ms.toFixed(0) : ms.toFixed(2)) : 'n/a');
-  const rows = [['config', 'target', 'req/s', 'p50 ms', 'p99 ms', 'req/s ratio', 'p50 ratio', 'p99 ratio', 'notes']];
-  rows.push(['no mirror', '-', base.rps.toFixed(0), fmt(base.p50Ms), fmt(base.p99Ms), '1.00x', '1.00x', '1.00x', base.errors]);
+  const ratio = (v: number, b: number) => (Number.isFinite(v) && b > 0 ? `${(v / b).toFixed(v / b < 0.1 ? 4 : 2)}x` : 'n/a');
+  const paced = (f: Figures) => f.paced ?? { servedPerS: NaN, p99Ms: NaN, timedOut: NaN, served: NaN, offered: NaN, p50Ms: NaN };
+  const rows = [['config', 'target', 'req/s', 'p50 ms', 'p99 ms', 'req/s ratio', 'p99 ratio', `served/s at ${rate}/s`, 'paced p99 ms', 'paced p99 ratio', 'failed', 'notes']];
   for (const [key, f] of results) {
-    if (key === 'no mirror') continue;
     const [name, state] = key.split('|');
-    rows.push([name!, state!, f.rps.toFixed(f.rps < 100 ? 1 : 0), fmt(f.p50Ms), fmt(f.p99Ms), ratio(f.rps, base.rps), ratio(f.p50Ms, base.p50Ms), ratio(f.p99Ms, base.p99Ms), f.errors.trim()]);
+    // Each ratio is to the no-mirror run of the same target state.
+    const base = results.get(`no mirror|${state}`)!;
+    const p = paced(f);
+    const bp = paced(base);
+    const notes = [
+      f.errors.trim(),
+      f.shipped !== undefined ? `shipper acked ${f.shipped}` : '',
+      f.shipLag && f.shipLag.n > 0 ? `ship lag at ${rate}/s p50 ${f.shipLag.p50.toFixed(0)} ms, p99 ${f.shipLag.p99.toFixed(0)} ms (${f.shipLag.n})` : '',
+    ].filter(Boolean).join('; ');
+    rows.push([
+      name!, state!, f.rps.toFixed(f.rps < 100 ? 1 : 0), fmt(f.p50Ms), fmt(f.p99Ms), ratio(f.rps, base.rps), ratio(f.p99Ms, base.p99Ms),
+      p.servedPerS.toFixed(0), fmt(p.p99Ms), ratio(p.p99Ms, bp.p99Ms), String(p.timedOut), notes,
+    ]);
   }
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   for (const [i, row] of rows.entries()) {

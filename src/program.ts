@@ -51,12 +51,15 @@ export function buildProgram(emit: Emit): Command {
   program
     .command('render')
     .description('render the nginx include files for a phase (default), the API Gateway side (apigw), or the Grafana dashboard')
-    .argument('[what]', 'nginx (default), apigw or dashboard')
+    .argument('[what]', 'nginx (default), apigw, dashboard or ship-unit')
     .addOption(configOption())
     .addOption(phaseOption())
     .addOption(new Option('--format <format>', 'apigw: cloudformation (default) or openapi').choices(['cloudformation', 'openapi']))
     .option('--out <path>', 'nginx: directory (default mirror-nginx); apigw: directory (default mirror-apigw); dashboard: file (default mirror-dashboard.json)')
     .option('--stdout', 'print instead of writing')
+    .option('--user <name>', 'ship-unit: the user the shipper runs as, one that reads nginx\'s logs (default www-data)')
+    .option('--group <name>', 'ship-unit: its group (default adm)')
+    .option('--mirror-command <path>', 'ship-unit: absolute path of mirror (default /usr/local/bin/mirror)')
     .option('--json', 'print the result as JSON')
     .action(async (what: string | undefined, opts) => {
       const target = what ?? 'nginx';
@@ -74,9 +77,15 @@ export function buildProgram(emit: Emit): Command {
         emit({ exitCode: result.exitCode, stdout: opts.json ? json(result) : formatRenderDashboardText(result) });
         return;
       }
+      if (target === 'ship-unit') {
+        const { runRenderShipUnit, formatRenderShipUnitText } = await import('./commands/ship.js');
+        const result = await runRenderShipUnit({ config: opts.config, out: opts.out, stdout: opts.stdout, user: opts.user, group: opts.group, mirrorCommand: opts.mirrorCommand });
+        emit({ exitCode: result.exitCode, stdout: opts.json ? json(result) : formatRenderShipUnitText(result) });
+        return;
+      }
       if (target !== 'nginx') {
         const { UsageError } = await import('./errors.js');
-        throw new UsageError(`render ${target}: expected nginx, apigw or dashboard`);
+        throw new UsageError(`render ${target}: expected nginx, apigw, dashboard or ship-unit`);
       }
       if (opts.format) {
         const { UsageError } = await import('./errors.js');
@@ -183,6 +192,28 @@ export function buildProgram(emit: Emit): Command {
       const { runVerify, formatVerifyText } = await import('./commands/verify.js');
       const result = await runVerify({ ...opts, parityLog: opts.parityLog, redact: opts.redact });
       emit({ exitCode: result.exitCode, stdout: opts.json ? json(result) : formatVerifyText(result) });
+    });
+
+  program
+    .command('ship')
+    .description('mirror.transport ship: follow the parity logs and send each shadow callback to API Gateway, at least once (runs until SIGTERM)')
+    .addOption(configOption())
+    .option('--parity-log <file...>', 'parity logs or globs to follow, rotated names too (default: parityLog.path)')
+    .option('--listen <host:port>', 'where /metrics is served (default: ship.listen)')
+    .option('--json', 'print the summary at exit as JSON')
+    .action(async (opts) => {
+      const { runShip, formatShipText } = await import('./commands/ship.js');
+      const stop = new AbortController();
+      const interrupt = () => stop.abort();
+      process.once('SIGINT', interrupt);
+      process.once('SIGTERM', interrupt);
+      try {
+        const result = await runShip({ ...opts, signal: stop.signal });
+        emit({ exitCode: result.exitCode, stdout: opts.json ? json(result) : formatShipText(result) });
+      } finally {
+        process.removeListener('SIGINT', interrupt);
+        process.removeListener('SIGTERM', interrupt);
+      }
     });
 
   const sandbox = program.command('sandbox').description('run every local part on 127.0.0.1: nginx, dnsmasq, the gateway stand-in, fauxqs, an origin');

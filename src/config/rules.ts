@@ -55,6 +55,20 @@ const bodylessParityLog: ConfigRule = (config) =>
     ? []
     : [{ severity: 'warning', path: 'parityLog.body', message: 'false: verify can join on the request id only, and cannot detect body mismatches' }];
 
+const shipNeedsBodies: ConfigRule = (config) =>
+  config.mirror.transport === 'ship' && !config.parityLog.body
+    ? [{
+        severity: 'error',
+        path: 'parityLog.body',
+        message: 'is false, but mirror.transport ship sends each callback from the parity log: expected parityLog.body true (or transport nginx)',
+      }]
+    : [];
+
+const shipBackoff: ConfigRule = (config) =>
+  durationToMs(config.ship.minBackoff) > durationToMs(config.ship.maxBackoff)
+    ? [{ severity: 'error', path: 'ship.minBackoff', message: `${config.ship.minBackoff} is above ship.maxBackoff ${config.ship.maxBackoff}: expected min <= max` }]
+    : [];
+
 export const configRules: readonly ConfigRule[] = [
   mirrorTimeouts,
   zeroDurations,
@@ -62,6 +76,8 @@ export const configRules: readonly ConfigRule[] = [
   fifoQueue,
   queueRegion,
   bodylessParityLog,
+  shipNeedsBodies,
+  shipBackoff,
 ];
 
 const phaseRules: readonly PhaseRule[] = [customDomainForPhase];

@@ -27,6 +27,9 @@ const filePath = z
   .string()
   .regex(filePathPattern, { error: 'expected an absolute file path of letters, digits and . _ - / @ + = ,' });
 
+const stateFile = (fallback: string) =>
+  z.string().min(1).regex(/^[^\0\n]+$/, { error: 'expected a file path' }).default(fallback);
+
 export const configSchema = z.strictObject({
   vendor: z.enum(vendorIds).describe('vendor preset: sample callbacks and the body fields that identify one'),
   name: z
@@ -118,6 +121,10 @@ export const configSchema = z.strictObject({
   }).describe('DNS for the API Gateway host: nginx resolves it at run time, never at load time'),
   mirror: z
     .strictObject({
+      transport: z
+        .enum(['nginx', 'ship'])
+        .default('nginx')
+        .describe('how shadow traffic reaches API Gateway: nginx (the `mirror` directive) or ship (`mirror ship` tails the parity log)'),
       sample: z.int().min(0).max(100).default(100).describe('percent of callbacks mirrored; 0 = off switch'),
       connectTimeout: duration.default('1s').describe('proxy_connect_timeout to API Gateway'),
       sendTimeout: duration.default('1s').describe('proxy_send_timeout to API Gateway'),
@@ -137,6 +144,28 @@ export const configSchema = z.strictObject({
     })
     .prefault({})
     .describe('nginx record of every callback, the left side of `mirror verify`'),
+  ship: z
+    .strictObject({
+      checkpoint: stateFile('.mirror/ship-checkpoint.json').describe(
+        'where `mirror ship` keeps how far it has shipped each parity log (file identity and offset; written atomically)',
+      ),
+      ackLog: stateFile('.mirror/ship-ack.log').describe("one JSON line per callback's final answer from API Gateway (owner-only; read by verify)"),
+      listen: z
+        .string()
+        .regex(/^(?:\[[0-9A-Fa-f:]+\]|[0-9.]+|localhost):\d{1,5}$/, { error: 'expected host:port such as 127.0.0.1:9465' })
+        .default('127.0.0.1:9465')
+        .describe("where the shipper serves its Prometheus /metrics (port 0: any free port)"),
+      connectTimeout: duration.default('2s').describe('TCP and TLS connect timeout to API Gateway'),
+      requestTimeout: duration.default('10s').describe('how long one attempt may wait for its answer'),
+      retries: z.int().min(0).max(100_000).default(1000).describe('retry budget: attempts after the first before a callback is recorded as gave-up'),
+      minBackoff: duration.default('100ms').describe('first retry delay; it doubles per attempt, with jitter'),
+      maxBackoff: duration.default('10s').describe('cap on the retry delay'),
+      giveUpAfter: duration.default('6h').describe('a callback still unanswered this long after nginx received it is recorded as gave-up'),
+      window: z.int().min(1).max(10_000).default(256).describe('callbacks in flight at once; the log is read no faster than they are answered'),
+      statusInterval: duration.default('10s').describe('how often a status line is written when not on a terminal'),
+    })
+    .prefault({})
+    .describe('`mirror ship` (mirror.transport: ship): tails the parity log and sends each callback, at least once'),
   sqs: z.strictObject({
     queueUrl: z
       .url({ protocol: /^https?$/, error: 'expected the queue URL, e.g. https://sqs.ap-northeast-2.amazonaws.com/123456789012/name' })

@@ -87,12 +87,17 @@ function nginxView(config: MirrorConfig, phase: Phase) {
     targetVar: `$mirror_${name}_target`,
   };
   const target = gatewayTarget(config, phase);
-  const mirrorsToGateway = phase === 'shadow' || phase === 'shadow-domain';
+  const shadowsToGateway = phase === 'shadow' || phase === 'shadow-domain';
+  // With transport ship nginx only logs: `mirror ship` sends each logged callback.
+  const ships = shadowsToGateway && config.mirror.transport === 'ship';
+  const mirrorsToGateway = shadowsToGateway && !ships;
   const mirrorsToOrigin = phase === 'primary';
   const sample = config.mirror.sample;
   return {
     phase,
-    phaseSummary: phaseSummaries[phase],
+    phaseSummary: ships
+      ? phaseSummaries[phase].replace('a mirror of each sampled callback goes', 'nginx only logs; `mirror ship` sends each sampled callback from the parity log')
+      : phaseSummaries[phase],
     names,
     callback: {
       path: nginxArg(config.callback.path, 'callback.path'),
@@ -101,9 +106,12 @@ function nginxView(config: MirrorConfig, phase: Phase) {
     parityLog: {
       path: nginxArg(config.parityLog.path, 'parityLog.path'),
       body: config.parityLog.body,
-      apigw: mirrorsToGateway ? names.sampledVar : phase === 'off' ? '' : '1',
+      apigw: shadowsToGateway ? names.sampledVar : phase === 'off' ? '' : '1',
+      // What the shipper needs beyond the body: the probe mark it forwards, and the
+      // request's Content-Length, to tell an empty body from one nginx did not keep.
+      ship: ships ? { probeHeaderVar: `$http_${probeHeader.toLowerCase().replace(/-/g, '_')}` } : false,
     },
-    sampling: mirrorsToGateway
+    sampling: shadowsToGateway
       ? { split: sample > 0 && sample < 100, percent: sample, constant: sample === 100 ? '1' : '' }
       : false,
     mirror: mirrorsToGateway
@@ -117,7 +125,7 @@ function nginxView(config: MirrorConfig, phase: Phase) {
       https: config.origin.scheme === 'https',
       trustedCertificate: nginxArg(config.callback.trustedCertificate, 'callback.trustedCertificate'),
     },
-    gateway: target ? gatewayView(config, target) : false,
+    gateway: target && !ships ? gatewayView(config, target) : false,
   };
 }
 

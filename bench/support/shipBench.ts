@@ -1,0 +1,217 @@
+/**
+ * The shipper's side of the mirror-tax benchmark: `mirror ship` run as the CLI in
+ * a process of its own (from the sources, through tsx), a paced open-loop load
+ * generator, and the shipper-only measurements (throughput against a bare undici
+ * loop, lag, peak RSS over a large backlog).
+ */
+import { open, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa, type ResultPromise } from 'execa';
+import { Agent, Pool, request } from 'undici';
+import { stringify } from 'yaml';
+import { freePort } from '../../src/os/freePort.js';
+import { sandboxRawConfig } from '../../src/sandbox/sandboxConfig.js';
+import { benchCallbackBody, benchParityLine, benchRequestId } from './benchCallbacks.js';
+
+const cli = fileURLToPath(new URL('../../src/cli.ts', import.meta.url));
+
+export interface ShipProcess {
+  pid: number;
+  ackLog: string;
+  acked(): Promise<number>;
+  /** Peak resident set (VmHWM) so far, MiB. */
+  peakRssMiB(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+export interface ShipConfigInput {
+  dir: string;
+  originPort: number;
+  targetPort: number;
+  caPath: string;
+  resolver: string;
+  parityLogPath: string;
+  window?: number;
+}
+
+function shipRawConfig(input: ShipConfigInput & { listen: string }): Record<string, any> {
+  const raw = sandboxRawConfig({
+    restApiId: 'a1b2c3d4e5',
+    region: 'ap-northeast-2',
+    customDomain: 'callbacks.example.com',
+    originUrl: `http://127.0.0.1:${input.originPort}`,
+    targetPort: input.targetPort,
+    trustedCertificate: input.caPath,
+    resolverAddress: input.resolver,
+    resolverTimeout: '5s',
+    parityLogPath: input.parityLogPath,
+    sample: 100,
+    phase: 'shadow',
+  });
+  raw.mirror.transport = 'ship';
+  raw.ship = {
+    checkpoint: join(input.dir, 'ship-checkpoint.json'),
+    ackLog: join(input.dir, 'ship-ack.log'),
+    listen: input.listen,
+    window: input.window ?? 256,
+    requestTimeout: '10s',
+    statusInterval: '1h',
+  };
+  return raw;
+}
+
+export async function startShipProcess(input: ShipConfigInput): Promise<ShipProcess> {
+  const port = await freePort();
+  const raw = shipRawConfig({ ...input, listen: `127.0.0.1:${port}` });
+  const config = join(input.dir, 'ship.yaml');
+  await writeFile(config, stringify(raw));
+  const child: ResultPromise = execa(process.execPath, ['--import', import.meta.resolve('tsx/esm'), cli, 'ship', '--config', config], {
+    reject: false,
+    stdin: 'ignore',
+    stdout: 'ignore',
+    stderr: 'ignore',
+  });
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const up = await request(`http://127.0.0.1:${port}/metrics`).then(async (r) => (await r.body.dump(), true), () => false);
+    if (up) break;
+    if (Date.now() > deadline) throw new Error('mirror ship did not start serving metrics within 20 s');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const ackLog = raw.ship.ackLog as string;
+  return {
+    pid: child.pid!,
+    ackLog,
+    acked: async () => {
+      const text = await readFile(ackLog, 'utf8').catch(() => '');
+      let n = 0;
+      for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) n++;
+      return n;
+    },
+    peakRssMiB: async () => {
+      const status = await readFile(`/proc/${child.pid}/status`, 'utf8');
+      return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1]) / 1024;
+    },
+    stop: async () => {
+      child.kill('SIGTERM');
+      await child;
+    },
+  };
+}
+
+export interface PacedFigures {
+  offered: number;
+  served: number;
+  servedPerS: number;
+  p50Ms: number;
+  p99Ms: number;
+  timedOut: number;
+}
+
+/**
+ * Open-loop load: request i is due at start + i/rate, whatever happened to the
+ * ones before it, over `connections` keepalive connections; latency runs from when
+ * it was due, so a stall counts in full (no coordinated omission).
+ */
+export async function pacedLoad(url: string, body: string, rate: number, durationS: number, connections: number, timeoutMs = 10_000): Promise<PacedFigures> {
+  const target = new URL(url);
+  const pool = new Pool(target.origin, { connections, pipelining: 1, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
+  const total = Math.round(rate * durationS);
+  const latencies: number[] = [];
+  let timedOut = 0;
+  const start = performance.now() + 50;
+  const sends: Promise<void>[] = [];
+  try {
+    for (let i = 0; i < total; i++) {
+      const due = start + (i * 1000) / rate;
+      const wait = due - performance.now();
+      if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+      sends.push(
+        pool
+          // The timeout runs from when the request was due, queueing included.
+          .request({ method: 'POST', path: target.pathname, headers: { 'content-type': 'application/json' }, body, signal: AbortSignal.timeout(Math.max(1, Math.round(due + timeoutMs - performance.now()))) })
+          .then(async (res) => {
+            await res.body.dump();
+            if (res.statusCode === 200) latencies.push(performance.now() - due);
+            else timedOut++;
+          })
+          .catch(() => void timedOut++),
+      );
+    }
+    await Promise.all(sends);
+  } finally {
+    await pool.close();
+  }
+  const elapsedS = (performance.now() - start) / 1000;
+  latencies.sort((a, b) => a - b);
+  const pct = (p: number) => (latencies.length ? latencies[Math.min(latencies.length - 1, Math.floor((latencies.length * p) / 100))]! : NaN);
+  return { offered: total, served: latencies.length, servedPerS: latencies.length / elapsedS, p50Ms: pct(50), p99Ms: pct(99), timedOut };
+}
+
+/** Lag p99 (ms): from nginx receiving each callback (parity log) to its final answer (ack log). */
+export async function shipLagP99(parityLogPath: string, ackLog: string, skipLines = 0): Promise<{ p50: number; p99: number; n: number }> {
+  const received = new Map<string, number>();
+  for (const [i, line] of (await readFile(parityLogPath, 'latin1')).split('\n').entries()) {
+    if (!line || i < skipLines) continue;
+    const f = JSON.parse(line) as { request_id: string; msec: number; request_time: number };
+    received.set(f.request_id, (f.msec - f.request_time) * 1000);
+  }
+  const lags: number[] = [];
+  for (const line of (await readFile(ackLog, 'utf8')).split('\n')) {
+    if (!line) continue;
+    const a = JSON.parse(line) as { request_id: string; time: string };
+    const r = received.get(a.request_id);
+    if (r !== undefined) lags.push(Date.parse(a.time) - r);
+  }
+  lags.sort((a, b) => a - b);
+  return { p50: lags[Math.floor(lags.length * 0.5)] ?? NaN, p99: lags[Math.floor(lags.length * 0.99)] ?? NaN, n: lags.length };
+}
+
+/** A parity log of `n` shadow-phase callbacks, as the ship render logs them. */
+export async function writeBacklog(path: string, n: number): Promise<void> {
+  const handle = await open(path, 'w', 0o600);
+  try {
+    const now = Date.now();
+    let chunk: string[] = [];
+    for (let i = 0; i < n; i++) {
+      const body = benchCallbackBody(i);
+      const line = benchParityLine(i, now, body);
+      chunk.push(`${line.slice(0, line.lastIndexOf(',"body"'))},"content_length":"${Buffer.byteLength(body)}","probe":""${line.slice(line.lastIndexOf(',"body"'))}`);
+      if (chunk.length === 10_000) {
+        await handle.write(`${chunk.join('\n')}\n`);
+        chunk = [];
+      }
+    }
+    if (chunk.length) await handle.write(`${chunk.join('\n')}\n`);
+  } finally {
+    await handle.close();
+  }
+}
+
+/** The yardstick for the shipper's throughput: a bare undici loop, same TLS target, same concurrency, same bodies. */
+export async function bareSendRate(host: string, port: number, ca: string, n: number, concurrency: number): Promise<number> {
+  const agent = new Agent({ connect: { ca, servername: host }, connections: Math.min(concurrency, 64) });
+  let next = 0;
+  const start = performance.now();
+  try {
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (next < n) {
+          const i = next++;
+          const res = await agent.request({
+            origin: `https://127.0.0.1:${port}`,
+            path: '/dev/kakao-at-result',
+            method: 'POST',
+            headers: { host, 'content-type': 'application/json', 'X-Mirror-Request-Id': benchRequestId(i) },
+            body: benchCallbackBody(i),
+          });
+          await res.body.dump();
+        }
+      }),
+    );
+  } finally {
+    await agent.close();
+  }
+  return n / ((performance.now() - start) / 1000);
+}

@@ -1,0 +1,215 @@
+/**
+ * `mirror ship`: the transport `mirror.transport: ship` runs. Follows the parity
+ * logs nginx writes and sends each sampled shadow-phase callback to API Gateway,
+ * at least once, until the signal aborts (SIGTERM/SIGINT in the CLI); then it
+ * finishes the attempts on the wire and writes the checkpoint.
+ */
+import { createServer, type Server } from 'node:http';
+import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { writeFileAtomic } from '../fs/atomicWrite.js';
+import { templatesDir } from '../render/templates.js';
+import { renderShipUnit } from '../ship/shipUnit.js';
+import { ExitCode, MissingDependencyError, UsageError } from '../errors.js';
+import { loadConfig } from '../config/load.js';
+import { durationToMs } from '../config/nginxValues.js';
+import { gatewayTarget } from '../render/nginxConfig.js';
+import { probeHeader } from '../wire/contract.js';
+import { parseHostPort } from '../flags/options.js';
+import { ParityLogTail } from '../ship/parityLogTail.js';
+import { createGatewaySender } from '../ship/gatewaySender.js';
+import { AckLog, readCheckpoint, recentlyAnswered, writeCheckpoint } from '../ship/shipFiles.js';
+import { ShipMetrics } from '../ship/shipMetrics.js';
+import { Shipper, type ShipSummary, type ShipTarget } from '../ship/shipper.js';
+import { startOffset } from '../ship/shipCheckpoint.js';
+import { formatShipStatus } from '../ship/shipStatus.js';
+import type { ShipTargetName } from '../ship/shipLine.js';
+
+export interface ShipOptions {
+  config?: string;
+  /** Parity logs or globs to follow (default: parityLog.path). Name rotated files too (`parity.log*`) so a restart finds them. */
+  parityLog?: string[];
+  /** host:port for /metrics (default: ship.listen; port 0 picks a free one). */
+  listen?: string;
+  signal: AbortSignal;
+  /** Where status lines go (default stderr). */
+  print?: (text: string, redraw: boolean) => void;
+  /** Redraw one status line in place (a terminal), or one line per interval; default: whether stderr is a terminal. */
+  terminal?: boolean;
+  onListening?: (address: { host: string; port: number }) => void;
+}
+
+export interface ShipResult extends ShipSummary {
+  exitCode: ExitCode;
+  checkpoint: string;
+  ackLog: string;
+}
+
+export async function runShip(options: ShipOptions): Promise<ShipResult> {
+  const { config } = await loadConfig(options.config);
+  if (config.mirror.transport !== 'ship') {
+    throw new UsageError('mirror.transport is nginx: nginx mirrors each callback itself; set mirror.transport: ship to run the shipper');
+  }
+  const settings = config.ship;
+  const { host, port } = parseHostPort(options.listen ?? settings.listen, options.listen ? '--listen' : 'ship.listen', { listen: true, example: '127.0.0.1:9465' });
+  let ca: string;
+  try {
+    ca = await readFile(config.apiGateway.trustedCertificate, 'utf8');
+  } catch (error) {
+    throw new MissingDependencyError(
+      `cannot read apiGateway.trustedCertificate ${config.apiGateway.trustedCertificate} (${(error as NodeJS.ErrnoException).code}): the shipper verifies API Gateway's certificate with it`,
+    );
+  }
+  const targets: Partial<Record<ShipTargetName, ShipTarget>> = { 'execute-api': gatewayTarget(config, 'shadow')! };
+  if (config.apiGateway.customDomain) targets['custom-domain'] = gatewayTarget(config, 'shadow-domain')!;
+
+  const checkpoint = await readCheckpoint(settings.checkpoint);
+  const alreadyAnswered = checkpoint ? await recentlyAnswered(settings.ackLog) : new Set<string>();
+  const ackLog = await AckLog.open(settings.ackLog);
+  const metrics = new ShipMetrics();
+  const sender = createGatewaySender({
+    ca,
+    connectTimeoutMs: durationToMs(settings.connectTimeout),
+    requestTimeoutMs: durationToMs(settings.requestTimeout),
+    dnsServers: config.resolver.addresses,
+    ipv6: config.resolver.ipv6,
+    connections: Math.min(settings.window, 64),
+  });
+  let shipper: Shipper | undefined;
+  const tail = new ParityLogTail(options.parityLog?.length ? options.parityLog : [config.parityLog.path], {
+    startAt: (fileId, size) => {
+      const offset = startOffset(checkpoint, fileId, size);
+      shipper!.startFile(fileId, offset);
+      return offset;
+    },
+    onTruncated: (fileId) => shipper!.startFile(fileId, 0),
+  });
+  shipper = new Shipper(
+    {
+      window: settings.window,
+      alreadyAnswered,
+      targets,
+      requestIdHeader: config.mirror.requestIdHeader,
+      probeHeader,
+      backoff: {
+        retries: settings.retries,
+        minBackoffMs: durationToMs(settings.minBackoff),
+        maxBackoffMs: durationToMs(settings.maxBackoff),
+        giveUpAfterMs: durationToMs(settings.giveUpAfter),
+      },
+    },
+    { tail, sender, ackLog, metrics, saveCheckpoint: (files) => writeCheckpoint(settings.checkpoint, files, new Date()) },
+  );
+
+  let server: Server | undefined;
+  let statusTimer: NodeJS.Timeout | undefined;
+  try {
+    server = await serveMetrics(metrics, host, port, () => shipper!.status());
+    const address = server.address();
+    options.onListening?.({ host, port: typeof address === 'object' && address ? address.port : port });
+    const terminal = options.terminal ?? Boolean(process.stderr.isTTY);
+    const print = options.print ?? ((text: string, redraw: boolean) => process.stderr.write(redraw ? `\r\x1b[2K${text}` : `${text}\n`));
+    const intervalMs = terminal ? 1000 : durationToMs(settings.statusInterval);
+    statusTimer = setInterval(() => {
+      shipper!
+        .status()
+        .then((status) => print(formatShipStatus(status), terminal))
+        .catch(() => undefined);
+    }, intervalMs);
+    const summary = await shipper.run(options.signal);
+    const final = await shipper.status();
+    print(formatShipStatus(final), false);
+    return { exitCode: ExitCode.ok, ...summary, checkpoint: settings.checkpoint, ackLog: settings.ackLog };
+  } finally {
+    if (statusTimer) clearInterval(statusTimer);
+    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    await tail.close();
+    await ackLog.close();
+    await sender.close();
+  }
+}
+
+export function formatShipText(result: ShipResult): string {
+  const lines = [
+    `ship stopped: delivered ${result.delivered}, rejected ${result.rejected}, gave up ${result.gaveUp}, body not captured ${result.notCaptured}, ` +
+      `${result.attempts} attempts (${result.retries} retries); ${result.unfinishedAtStop} unanswered at stop will be sent again on restart`,
+    `  checkpoint ${result.checkpoint}  ack log ${result.ackLog}`,
+  ];
+  if (result.notCapturedIds.length > 0) {
+    lines.push(`  body not captured (request ids, first ${result.notCapturedIds.length}): ${result.notCapturedIds.join(' ')}`);
+    lines.push('  raise callback.bodyBufferSize above the largest callback so nginx logs every body');
+  }
+  return lines.join('\n');
+}
+
+function serveMetrics(metrics: ShipMetrics, host: string, port: number, refresh: () => Promise<unknown>): Promise<Server> {
+  const server = createServer((req, res) => {
+    if (req.method !== 'GET' || req.url?.split('?')[0] !== '/metrics') {
+      res.writeHead(404).end();
+      return;
+    }
+    // The gauges (lag, backlog, checkpoint age) are read fresh for each scrape.
+    refresh()
+      .catch(() => undefined)
+      .then(() => metrics.registry.metrics())
+      .then((text) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text))
+      .catch(() => res.writeHead(500).end());
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) =>
+      reject(new UsageError(`listen ${host}:${port}: ${error.code === 'EADDRINUSE' ? 'the port is in use' : error.message}; expected a free host:port`)),
+    );
+    server.listen(port, host, () => resolve(server));
+  });
+}
+
+export interface RenderShipUnitOptions {
+  config?: string;
+  out?: string;
+  stdout?: boolean;
+  /** The user the service runs as: one that can read nginx's logs (default www-data). */
+  user?: string;
+  group?: string;
+  /** Absolute path of the mirror command (default /usr/local/bin/mirror). */
+  mirrorCommand?: string;
+  /** The state paths of the config are relative to this (default: the current directory). */
+  workingDirectory?: string;
+}
+
+export interface RenderShipUnitResult {
+  exitCode: ExitCode;
+  name: string;
+  path?: string;
+  contents: string;
+}
+
+/** `mirror render ship-unit`: the systemd unit that runs the shipper, written atomically or printed. */
+export async function runRenderShipUnit(options: RenderShipUnitOptions): Promise<RenderShipUnitResult> {
+  const loaded = await loadConfig(options.config);
+  const template = await readFile(join(templatesDir, 'ship', 'mirror-ship.service.hbs'), 'utf8');
+  let unit;
+  try {
+    unit = renderShipUnit(
+      loaded.config,
+      {
+        configPath: resolve(loaded.path),
+        mirrorCommand: options.mirrorCommand ?? '/usr/local/bin/mirror',
+        user: options.user ?? 'www-data',
+        group: options.group ?? 'adm',
+        workingDirectory: resolve(options.workingDirectory ?? '.'),
+      },
+      template,
+    );
+  } catch (error) {
+    throw new UsageError(`render ship-unit: ${(error as Error).message}`);
+  }
+  if (options.stdout) return { exitCode: ExitCode.ok, name: unit.name, contents: unit.contents };
+  const path = resolve(options.out ?? unit.name);
+  await writeFileAtomic(path, unit.contents);
+  return { exitCode: ExitCode.ok, name: unit.name, path, contents: unit.contents };
+}
+
+export function formatRenderShipUnitText(result: RenderShipUnitResult): string {
+  if (result.path === undefined) return result.contents.trimEnd();
+  return `wrote ${result.path}\nInstall: copy it to /etc/systemd/system/${result.name}, then systemctl daemon-reload && systemctl enable --now ${result.name}`;
+}

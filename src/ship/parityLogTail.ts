@@ -1,0 +1,174 @@
+/**
+ * Follows parity logs for `mirror ship`, as bytes and by pull: the shipper asks for
+ * the next lines only when its in-flight window has room, so a target that is down
+ * leaves the backlog in the log, not in memory.
+ *
+ * Rotation works as in `verify --watch` (src/verify/logFollower.ts): files are
+ * keyed by device and inode; a renamed file is read to its end through its open
+ * handle while the new file is read from its start; a half-written last line waits
+ * for its newline. It differs from that follower in three ways the shipper needs:
+ * lines stay bytes (nginx writes bytes above 0x7F raw), each line carries the
+ * offset just after it (the checkpoint), and a file starts where the checkpoint
+ * says. copytruncate is followed (read again from 0) but can lose what nginx wrote
+ * during the copy (logrotate(8)); use rename rotation with `nginx -s reopen`.
+ */
+import { open, stat, type FileHandle } from 'node:fs/promises';
+import { expandGlob } from '../fs/glob.js';
+
+export interface TailLine {
+  fileId: string;
+  path: string;
+  /** Byte offset just after this line's newline. */
+  end: number;
+  bytes: Buffer;
+}
+
+export interface ParityLogTailOptions {
+  /** Where a newly found file starts: the checkpoint's offset for its identity, or 0. */
+  startAt: (fileId: string, size: number) => number;
+  /** How long a file no pattern names any more is kept open for late writes (default 60 s). */
+  rotatedIdleMs?: number;
+  /** At most this often the patterns are expanded again while data flows (default 250 ms). */
+  discoverEveryMs?: number;
+  chunkBytes?: number;
+  now?: () => number;
+  onTruncated?: (fileId: string) => void;
+}
+
+interface TailedFile {
+  id: string;
+  path: string;
+  handle: FileHandle;
+  /** Next byte to read. */
+  readOffset: number;
+  /** Bytes read after the last newline. */
+  pending: Buffer;
+  lastActiveMs: number;
+  named: boolean;
+}
+
+export class ParityLogTail {
+  private readonly files = new Map<string, TailedFile>();
+  private lastDiscoveryMs = -Infinity;
+  private readonly buffer: Buffer;
+  rotations = 0;
+
+  constructor(
+    private readonly patterns: readonly string[],
+    private readonly options: ParityLogTailOptions,
+  ) {
+    this.buffer = Buffer.alloc(options.chunkBytes ?? 1 << 16);
+  }
+
+  private now(): number {
+    return (this.options.now ?? Date.now)();
+  }
+
+  /** The next complete lines of one file (a chunk's worth), renamed files first; [] when nothing new. */
+  async next(): Promise<TailLine[]> {
+    const now = this.now();
+    if (now - this.lastDiscoveryMs >= (this.options.discoverEveryMs ?? 250)) await this.discover(now);
+    for (const file of this.ordered()) {
+      const lines = await this.readChunk(file);
+      if (lines.length > 0) return lines;
+    }
+    // Nothing new anywhere: look for new files now, and close rotated ones gone idle.
+    if (now !== this.lastDiscoveryMs) {
+      await this.discover(now);
+      for (const file of this.ordered()) {
+        const lines = await this.readChunk(file);
+        if (lines.length > 0) return lines;
+      }
+    }
+    return [];
+  }
+
+  /** Followed files, with how many bytes of each are not yet read. */
+  async backlog(): Promise<{ fileId: string; path: string; unreadBytes: number }[]> {
+    const result = [];
+    for (const file of this.files.values()) {
+      const size = Number((await file.handle.stat()).size);
+      result.push({ fileId: file.id, path: file.path, unreadBytes: Math.max(0, size - file.readOffset) + file.pending.length });
+    }
+    return result;
+  }
+
+  paths(): Map<string, string> {
+    return new Map([...this.files.values()].map((f) => [f.id, f.path]));
+  }
+
+  async close(): Promise<void> {
+    for (const file of this.files.values()) await file.handle.close().catch(() => undefined);
+    this.files.clear();
+  }
+
+  /** Renamed-away files first, so the older lines of a rotation go out before the newer. */
+  private ordered(): TailedFile[] {
+    const all = [...this.files.values()];
+    return [...all.filter((f) => !f.named), ...all.filter((f) => f.named)];
+  }
+
+  private async discover(now: number): Promise<void> {
+    this.lastDiscoveryMs = now;
+    const paths = new Set<string>();
+    for (const pattern of this.patterns) for (const path of await expandGlob(pattern)) if (!path.endsWith('.gz')) paths.add(path);
+    const named = new Set<string>();
+    for (const path of paths) {
+      const info = await stat(path, { bigint: true }).catch(() => undefined);
+      if (!info?.isFile()) continue;
+      const id = `${info.dev}:${info.ino}`;
+      named.add(id);
+      const known = this.files.get(id);
+      if (known) {
+        if (known.path !== path) this.rotations++;
+        known.path = path;
+        known.named = true;
+        known.lastActiveMs = now;
+        continue;
+      }
+      const handle = await open(path, 'r').catch(() => undefined);
+      if (!handle) continue;
+      const size = Number((await handle.stat()).size);
+      this.files.set(id, { id, path, handle, readOffset: this.options.startAt(id, size), pending: Buffer.alloc(0), lastActiveMs: now, named: true });
+    }
+    for (const [id, file] of this.files) {
+      if (named.has(id)) continue;
+      if (file.named) this.rotations++;
+      file.named = false;
+      const size = Number((await file.handle.stat()).size);
+      // Renamed away or deleted, fully read, and idle: nginx has reopened its logs.
+      if (size <= file.readOffset && now - file.lastActiveMs >= (this.options.rotatedIdleMs ?? 60_000)) {
+        await file.handle.close().catch(() => undefined);
+        this.files.delete(id);
+      }
+    }
+  }
+
+  private async readChunk(file: TailedFile): Promise<TailLine[]> {
+    const size = Number((await file.handle.stat()).size);
+    if (size < file.readOffset) {
+      // copytruncate: the same inode, emptied; what follows is new.
+      file.readOffset = 0;
+      file.pending = Buffer.alloc(0);
+      this.rotations++;
+      this.options.onTruncated?.(file.id);
+    }
+    if (size === file.readOffset) return [];
+    const { bytesRead } = await file.handle.read(this.buffer, 0, this.buffer.length, file.readOffset);
+    if (bytesRead === 0) return [];
+    file.lastActiveMs = this.now();
+    const base = file.readOffset - file.pending.length;
+    const data = file.pending.length > 0 ? Buffer.concat([file.pending, this.buffer.subarray(0, bytesRead)]) : Buffer.from(this.buffer.subarray(0, bytesRead));
+    file.readOffset += bytesRead;
+    const lines: TailLine[] = [];
+    let start = 0;
+    for (let nl = data.indexOf(0x0a); nl >= 0; nl = data.indexOf(0x0a, start)) {
+      const end = nl > start && data[nl - 1] === 0x0d ? nl - 1 : nl;
+      lines.push({ fileId: file.id, path: file.path, end: base + nl + 1, bytes: data.subarray(start, end) });
+      start = nl + 1;
+    }
+    // The part after the last newline is being written: kept until the rest comes.
+    file.pending = Buffer.from(data.subarray(start));
+    return lines;
+  }
+}
