@@ -202,7 +202,7 @@ export function formatVerifyText(r: VerifyResult): string {
   const lines = [
     `${r.verdict.toUpperCase()}: parity ${r.parity === null ? 'n/a' : formatRatio(r.parity)} (gate ${formatRatio(r.gate.threshold)}, ${r.gate.judged} judged, at least ${r.gate.minSample} needed)`,
     ...r.gate.reasons.map((reason) => `  ${reason}`),
-    `  callbacks ${c.callbacks}  matched ${c.matched}  missing ${c.missing}  pending ${c.pending}  unexpected ${c.unexpected}  duplicates ${c.duplicates}  body mismatches ${c.bodyMismatches}`,
+    `  callbacks ${c.callbacks}  matched ${c.matched}  missing ${c.missing}  pending ${c.pending}  unexpected ${c.unexpected}  duplicates ${c.duplicates}  body mismatches ${c.bodyMismatches}  body not checked ${c.bodyNotChecked}`,
     `  nginx-rejected ${c.nginxRejected}  not mirrored ${c.notMirrored}  unjoinable ${c.unjoinable}  unparseable lines ${c.unparseable}  out of window ${c.outOfWindow}`,
     `  delivery lag ms: p50 ${r.lagMs.p50 ?? '-'}  p95 ${r.lagMs.p95 ?? '-'}  p99 ${r.lagMs.p99 ?? '-'}  max ${r.lagMs.max ?? '-'}`,
     `  sqs: ${'note' in r.sqs ? r.sqs.note : `${r.sqs.messages} messages from ${r.sqs.archives.length} archive(s)${r.sqs.reading.order === 'time' ? '' : ` read after every parity log (${r.sqs.reading.fallback})`}${r.sqs.unreadable.length ? `; ${r.sqs.unreadable.length} unreadable line(s), first ${r.sqs.unreadable[0]!.file}:${r.sqs.unreadable[0]!.line} (a fragment a killed consume run left?)` : ''}`}`,

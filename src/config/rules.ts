@@ -2,6 +2,7 @@
 import { durationToMs } from './nginxValues.js';
 import { usesCustomDomain, type Phase } from './phases.js';
 import type { MirrorConfig, RuleIssue } from './validate.js';
+import { bodyBufferRule } from './bodyBufferRule.js';
 
 export type ConfigRule = (config: MirrorConfig, phase: Phase) => RuleIssue[];
 
@@ -61,4 +62,5 @@ export const configRules: readonly ConfigRule[] = [
   fifoQueue,
   queueRegion,
   bodylessParityLog,
+  bodyBufferRule,
 ];

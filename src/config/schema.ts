@@ -48,7 +48,7 @@ export const configSchema = z.strictObject({
       .string()
       .regex(sizePattern, { error: 'expected an nginx size such as 16k or 64k' })
       .default('64k')
-      .describe('client_body_buffer_size: above the largest callback, so $request_body is logged'),
+      .describe('client_body_buffer_size: above the largest callback the vendor sends and at most 1m (SQS); a larger body is logged empty and verify counts it "body not checked"'),
     trustedCertificate: filePath
       .default('/etc/ssl/certs/ca-certificates.crt')
       .describe('CA bundle to verify an https origin with (used only when upstream is https)'),
