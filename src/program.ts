@@ -163,6 +163,7 @@ export function buildProgram(emit: Emit): Command {
     .option('--gate <ratio>', 'minimum parity to pass (default: verify.gate)', Number)
     .option('--min-sample <n>', 'callbacks judged before a pass is possible (default: verify.minSample)', Number)
     .option('--receivers <n>', 'concurrent long-polling receivers', Number)
+    .option('--allow-redrive-receives', "peek although the queue's redrive policy counts each receive toward its dead-letter queue")
     .option('--show-bodies', 'print the bodies of mismatches (personal fields masked)')
     .option('--no-redact', 'with --show-bodies: do not mask personal fields')
     .option('--json', 'print the whole report as one JSON document')

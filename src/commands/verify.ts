@@ -6,7 +6,7 @@
  * unexpected messages, delivery lag. No body is printed unless `--show-bodies`,
  * and the vendor's personal fields stay masked unless `--no-redact`.
  */
-import { ExitCode, UsageError } from '../errors.js';
+import { ExitCode, MissingDependencyError, UsageError } from '../errors.js';
 import { loadConfig } from '../config/load.js';
 import type { MirrorConfig } from '../config/validate.js';
 import { durationPattern, durationToMs } from '../config/nginxValues.js';
@@ -19,6 +19,8 @@ import { readOffline, type OfflineReading } from '../verify/offlineRead.js';
 import type { SqsRead } from '../verify/sqsSource.js';
 import type { CallbackRecord, QueueMessage } from '../verify/records.js';
 import { expandGlob } from '../fs/glob.js';
+import { gateWithInFlight, inFlightFrom, type InFlight } from '../verify/inFlight.js';
+import { peekRefusal } from '../verify/redrivePolicy.js';
 
 export interface VerifyOptions {
   config?: string;
@@ -37,6 +39,8 @@ export interface VerifyOptions {
   redact?: boolean;
   receivers?: number;
   now?: number;
+  /** Peek even though the queue's redrive policy counts this run's receives toward the dead-letter queue. */
+  allowRedriveReceives?: boolean;
 }
 
 export interface VerifyResult {
@@ -53,6 +57,10 @@ export interface VerifyResult {
   sqs: (SqsRead & { note: string }) | { archives: string[]; messages: number; unreadable: { file: string; line: number }[]; reading: OfflineReading };
   window: { since?: string; until?: string; graceMs: number };
   match: MatchMode;
+  /** Live SQS runs: what the queue held out of this run's sight, read before and after it. */
+  inFlight?: InFlight;
+  /** Receives this run added to messages' ApproximateReceiveCount (peek and consume receive; ack none). */
+  receivesAdded?: number;
 }
 
 export async function runVerify(options: VerifyOptions): Promise<VerifyResult> {
@@ -82,6 +90,8 @@ export async function runVerify(options: VerifyOptions): Promise<VerifyResult> {
   let parityLogs: ParityLogRead;
   let missing: ParityJudgement['missing'] | undefined;
   let sqs: VerifyResult['sqs'];
+  let inFlight: InFlight | undefined;
+  let receivesAdded: number | undefined;
   if (options.sqsArchive && options.sqsArchive.length > 0) {
     const archives: string[] = [];
     for (const pattern of options.sqsArchive) archives.push(...(await expandGlob(pattern)));
@@ -91,12 +101,28 @@ export async function runVerify(options: VerifyOptions): Promise<VerifyResult> {
   } else {
     // The queue is in no time order: every parity log first, then every message, judged once.
     // The AWS SDK is loaded only here: an offline run does not need it.
-    const { readQueue } = await import('../verify/sqsSource.js');
+    const { readQueue, createSqsClient } = await import('../verify/sqsSource.js');
+    const { readQueueAttributes } = await import('../verify/queueAttributes.js');
+    const client = createSqsClient({
+      ...(config.sqs.queue.region ? { region: config.sqs.queue.region } : {}),
+      ...(config.sqs.endpoint ? { endpoint: config.sqs.endpoint } : {}),
+    });
+    try {
+    const attributes = () =>
+      readQueueAttributes(client, config.sqs.queueUrl).catch((error: Error) => {
+        throw new MissingDependencyError(`cannot read the queue's attributes at ${config.sqs.endpoint ?? config.sqs.queueUrl}: ${error.message}`, [
+          'check AWS credentials (the default provider chain), sqs:GetQueueAttributes on the queue, and sqs.endpoint for an emulator',
+        ]);
+      });
+    const before = await attributes();
+    const refusal = mode === 'peek' ? peekRefusal(before.redrivePolicy, 1, options.allowRedriveReceives === true) : undefined;
+    if (refusal) throw new UsageError(`verify --mode peek refused: ${refusal}`);
     ledger = new ParityLedger({ ...ledgerOptions, listLimit });
     keepBodies(ledger);
     parityLogs = await readParityLogs(parityLog, (record: CallbackRecord) => ledger.addCallback(record));
     const read = await readQueue(
       {
+        client,
         queueUrl: config.sqs.queueUrl,
         ...(config.sqs.queue.region ? { region: config.sqs.queue.region } : {}),
         ...(config.sqs.endpoint ? { endpoint: config.sqs.endpoint } : {}),
@@ -113,11 +139,18 @@ export async function runVerify(options: VerifyOptions): Promise<VerifyResult> {
           ? `peek: ${read.received} messages were received and not deleted; they stay invisible to their real consumers for ${read.visibilitySeconds}s`
           : `consume: ${read.deleted} messages were archived to ${options.archive} and then deleted`,
     };
+    const after = await attributes();
+    inFlight = inFlightFrom(before, after, mode === 'peek' ? read.received : 0);
+    receivesAdded = read.received;
+    } finally {
+      client.destroy();
+    }
   }
   ledger.advance(now);
   const judgement = ledger.judgement();
   if (missing) judgement.missing = missing;
-  const gateResult = applyGate(judgement, { threshold: gate, minSample });
+  const plainGate = applyGate(judgement, { threshold: gate, minSample });
+  const gateResult = inFlight ? gateWithInFlight(plainGate, judgement.counts, inFlight) : plainGate;
   const redact = options.redact !== false;
   const personal = vendorPreset(config.vendor).personalFields;
   return {
@@ -138,6 +171,8 @@ export async function runVerify(options: VerifyOptions): Promise<VerifyResult> {
     sqs,
     window: { ...(since !== undefined ? { since: new Date(since).toISOString() } : {}), ...(until !== undefined ? { until: new Date(until).toISOString() } : {}), graceMs },
     match,
+    ...(inFlight ? { inFlight } : {}),
+    ...(receivesAdded !== undefined ? { receivesAdded } : {}),
   };
 }
 
@@ -207,6 +242,13 @@ export function formatVerifyText(r: VerifyResult): string {
     `  delivery lag ms: p50 ${r.lagMs.p50 ?? '-'}  p95 ${r.lagMs.p95 ?? '-'}  p99 ${r.lagMs.p99 ?? '-'}  max ${r.lagMs.max ?? '-'}`,
     `  sqs: ${'note' in r.sqs ? r.sqs.note : `${r.sqs.messages} messages from ${r.sqs.archives.length} archive(s)${r.sqs.reading.order === 'time' ? '' : ` read after every parity log (${r.sqs.reading.fallback})`}${r.sqs.unreadable.length ? `; ${r.sqs.unreadable.length} unreadable line(s), first ${r.sqs.unreadable[0]!.file}:${r.sqs.unreadable[0]!.line} (a fragment a killed consume run left?)` : ''}`}`,
   ];
+  if (r.inFlight) {
+    const f = r.inFlight;
+    lines.push(
+      `  in flight (others' receives or delays): up to ${f.othersInFlight}  [before: ${f.before.notVisible} not visible, ${f.before.delayed} delayed; after: ${f.after.notVisible} not visible (${f.heldByThisRun} held by this run), ${f.after.delayed} delayed]`,
+    );
+  }
+  if (r.receivesAdded !== undefined) lines.push(`  receives added: ${r.receivesAdded} (each raised one message's ApproximateReceiveCount by 1)`);
   for (const m of r.missing.slice(0, 20)) lines.push(`  missing ${m.requestId} at ${new Date(m.timeMs).toISOString()} (${m.source.file}:${m.source.line})`);
   for (const m of r.mismatches.slice(0, 20)) {
     lines.push(`  body mismatch ${m.requestId} -> message ${m.messageId}: first difference at byte ${m.offset} (${m.callbackBytes} vs ${m.messageBytes} bytes)`);

@@ -8,13 +8,14 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { Pool } from 'undici';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, ReceiveMessageCommand, SetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { startFullSandbox, type FullSandbox, type FullSandboxOptions } from '../../src/sandbox/fullSandbox.js';
 import { sendCallbacks, trickyCallback } from '../../src/sandbox/callbacks.js';
 import { bizppurio } from '../../src/vendors/bizppurio.js';
 import { runVerify } from '../../src/commands/verify.js';
 import { waitFor } from '../../src/sandbox/childProcess.js';
 import { writeConfigFile } from '../support/config.js';
+import { readQueueAttributes } from '../../src/verify/queueAttributes.js';
 
 let sandboxes: FullSandbox[] = [];
 let dirs: string[] = [];
@@ -111,3 +112,112 @@ describe('1. a body nginx did not capture is not a mismatch', () => {
     expect(report.exitCode).toBe(0);
   }, 120_000);
 });
+
+/** A consumer mid-processing: receives with a long visibility and holds the messages, deleting nothing yet. */
+async function holdMessages(s: FullSandbox, n: number): Promise<number> {
+  const sqs = s.fauxqs.client();
+  let held = 0;
+  try {
+    while (held < n) {
+      const out = await sqs.send(new ReceiveMessageCommand({ QueueUrl: s.queueUrl, MaxNumberOfMessages: Math.min(10, n - held), VisibilityTimeout: 600, WaitTimeSeconds: 1 }));
+      held += out.Messages?.length ?? 0;
+    }
+  } finally {
+    sqs.destroy();
+  }
+  return held;
+}
+
+describe('2. a message in flight is not missing', () => {
+  it('two verifies back to back: the second sees the first one\'s peeked messages in flight and is inconclusive (exit 4), not a failure', async () => {
+    const { s, config } = await sandboxWithConfig();
+    const bodies = Array.from({ length: 120 }, (_, i) => trickyCallback(bizppurio, i));
+    expect((await sendCallbacks(s.stack.callbackUrl, bodies, { connections: 4 })).every((r) => r.status === 200)).toBe(true);
+    await s.stack.waitForParityLines(bodies.length);
+    await waitForVisible(s, bodies.length);
+
+    const first = await runVerify({ config, parityLog: [s.stack.parityLogPath], now: Date.now() + 5_000, receivers: 2 });
+    expect(first.verdict).toBe('pass');
+    expect(first.receivesAdded).toBe(bodies.length);
+    const second = await runVerify({ config, parityLog: [s.stack.parityLogPath], now: Date.now() + 5_000, receivers: 2 });
+    expect(second.counts).toMatchObject({ matched: 0, missing: bodies.length });
+    expect(second.inFlight!.othersInFlight).toBe(bodies.length);
+    expect(second.verdict).toBe('inconclusive');
+    expect(second.exitCode).toBe(4);
+    expect(second.gate.reasons.join(' ')).toMatch(/120 callback\(s\) missing while 120 message\(s\) were in flight/);
+  }, 120_000);
+
+  it('beside a slow consumer holding some messages: inconclusive; with more missing than can be in flight: a failure', async () => {
+    const lostSet = new Set(Array.from({ length: 20 }, (_, i) => i * 5));
+    const bodies = Array.from({ length: 200 }, (_, i) => trickyCallback(bizppurio, i));
+    const lostBodies = new Set(bodies.filter((_, i) => lostSet.has(i)));
+    const { s, config } = await sandboxWithConfig({ failSend: ({ body }) => lostBodies.has(body) });
+    expect((await sendCallbacks(s.stack.callbackUrl, bodies, { connections: 4 })).every((r) => r.status === 200)).toBe(true);
+    await s.stack.waitForParityLines(bodies.length);
+    await waitForVisible(s, bodies.length - lostBodies.size);
+    expect(await holdMessages(s, 5)).toBe(5);
+
+    // 20 lost + 5 held = 25 missing; at most 5 in flight: parity could be at best 180/200, under the gate.
+    const lost = await runVerify({ config, parityLog: [s.stack.parityLogPath], now: Date.now() + 5_000, receivers: 2 });
+    expect(lost.counts).toMatchObject({ matched: 175, missing: 25 });
+    expect(lost.inFlight!.othersInFlight).toBe(5);
+    expect(lost.verdict).toBe('fail');
+    expect(lost.exitCode).toBe(1);
+    expect(lost.gate.reasons.join(' ')).toMatch(/exceeds what 5 in-flight message\(s\) can explain/);
+  }, 120_000);
+
+  it('beside a slow consumer with nothing lost: the held messages make it inconclusive', async () => {
+    const { s, config } = await sandboxWithConfig();
+    const bodies = Array.from({ length: 120 }, (_, i) => trickyCallback(bizppurio, i));
+    expect((await sendCallbacks(s.stack.callbackUrl, bodies, { connections: 4 })).every((r) => r.status === 200)).toBe(true);
+    await s.stack.waitForParityLines(bodies.length);
+    await waitForVisible(s, bodies.length);
+    expect(await holdMessages(s, 7)).toBe(7);
+    const report = await runVerify({ config, parityLog: [s.stack.parityLogPath], now: Date.now() + 5_000, receivers: 2 });
+    expect(report.counts).toMatchObject({ matched: 113, missing: 7 });
+    expect(report.inFlight!.before.notVisible).toBe(7);
+    expect(report.verdict).toBe('inconclusive');
+    expect(report.exitCode).toBe(4);
+  }, 120_000);
+});
+
+describe('3. a live consumer is never disturbed', () => {
+  it('refuses to peek a queue with a redrive policy (exit 2, naming the policy and the override), and says the receives it added when allowed', async () => {
+    const { s, config } = await sandboxWithConfig();
+    const sqs = s.fauxqs.client();
+    try {
+      const dlqUrl = await s.fauxqs.createQueue('kakao-at-result-dlq');
+      const dlq = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlqUrl, AttributeNames: ['QueueArn'] }));
+      await sqs.send(new SetQueueAttributesCommand({
+        QueueUrl: s.queueUrl,
+        Attributes: { RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlq.Attributes!.QueueArn, maxReceiveCount: 5 }) },
+      }));
+    } finally {
+      sqs.destroy();
+    }
+    const bodies = Array.from({ length: 60 }, (_, i) => trickyCallback(bizppurio, i));
+    expect((await sendCallbacks(s.stack.callbackUrl, bodies, { connections: 4 })).every((r) => r.status === 200)).toBe(true);
+    await s.stack.waitForParityLines(bodies.length);
+    await waitForVisible(s, bodies.length);
+
+    const refused = runVerify({ config, parityLog: [s.stack.parityLogPath], now: Date.now() + 5_000 });
+    await expect(refused).rejects.toMatchObject({ exitCode: 2 });
+    await expect(refused).rejects.toThrow(/maxReceiveCount 5.*--allow-redrive-receives/s);
+    // Nothing was received: every message is still visible to its consumer.
+    const attrs = await readAttributes(s);
+    expect(attrs).toMatchObject({ visible: 60, notVisible: 0 });
+
+    const allowed = await runVerify({ config, parityLog: [s.stack.parityLogPath], now: Date.now() + 5_000, allowRedriveReceives: true });
+    expect(allowed.receivesAdded).toBe(60);
+    expect(allowed.verdict).toBe('pass');
+  }, 120_000);
+});
+
+async function readAttributes(s: FullSandbox) {
+  const sqs = s.fauxqs.client();
+  try {
+    return await readQueueAttributes(sqs, s.queueUrl);
+  } finally {
+    sqs.destroy();
+  }
+}

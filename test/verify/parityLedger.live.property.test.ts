@@ -9,6 +9,8 @@ import { describe, expect, it } from 'vitest';
 import { ParityLedger } from '../../src/verify/parityLedger.js';
 import { applyGate } from '../../src/verify/gate.js';
 import { parseParityLogLine } from '../../src/verify/parityLogLine.js';
+import { gateWithInFlight, inFlightFrom } from '../../src/verify/inFlight.js';
+import { parseRedrivePolicy, peekRefusal } from '../../src/verify/redrivePolicy.js';
 import { requestIdAttribute, type CallbackRecord, type QueueMessage } from '../../src/verify/records.js';
 
 const graceMs = 30_000;
@@ -107,5 +109,64 @@ describe('parseParityLogLine: was the body captured?', () => {
   });
   it('a line of an older render (no content_length) keeps its body as logged', () => {
     expect(parse({ body: 'x' })).toMatchObject({ body: 'x' });
+  });
+});
+
+describe('the gate with messages in flight (property)', () => {
+  const countsArb = fc.record({
+    delivered: fc.integer({ min: 0, max: 300 }),
+    lost: fc.integer({ min: 0, max: 30 }),
+    held: fc.integer({ min: 0, max: 30 }),
+    extraInFlight: fc.integer({ min: 0, max: 10 }),
+    threshold: fc.constantFrom(0.9, 0.99, 0.999, 1),
+  });
+
+  it('held messages judged missing never fail the gate on their own; lost ones beyond what can be in flight still do', () => {
+    fc.assert(
+      fc.property(countsArb, ({ delivered, lost, held, extraInFlight, threshold }) => {
+        // Through the ledger: the held messages never reach this run, so their callbacks go missing.
+        const ledger = new ParityLedger({ match: { kind: 'request-id' }, graceMs });
+        const total = delivered + lost + held;
+        for (let i = 0; i < total; i++) {
+          ledger.addCallback({ requestId: requestId(i), timeMs: base, method: 'POST', uri: '/cb', status: 200, upstreamStatus: '200', sentToGateway: true, phase: 'shadow', body: `{"i":${i}}`, source: { file: 'p', line: i + 1 } });
+          if (i < delivered) ledger.addMessage({ messageId: `m${i}`, body: `{"i":${i}}`, attributes: { [requestIdAttribute]: requestId(i) }, sentTimestampMs: base + 1 });
+        }
+        ledger.advance(base + graceMs + 1);
+        const judgement = ledger.judgement();
+        expect(judgement.counts).toMatchObject({ matched: delivered, missing: lost + held });
+        const inFlight = inFlightFrom({ visible: 0, notVisible: held + extraInFlight, delayed: 0 }, { visible: 0, notVisible: held, delayed: 0 }, 0);
+        const plain = applyGate(judgement, { threshold, minSample: 1 });
+        const gate = gateWithInFlight(plain, judgement.counts, inFlight);
+        // Never turns anything into a pass, never turns a pass or an inconclusive into a failure.
+        if (plain.verdict !== 'fail') expect(gate).toEqual(plain);
+        if (plain.verdict === 'fail') expect(gate.verdict).not.toBe('pass');
+        // Nothing lost: whatever the holder keeps, never a failure.
+        if (lost === 0 && total > 0) expect(gate.verdict).not.toBe('fail');
+        // A failure survives exactly when even every in-flight message as a match leaves parity under the gate.
+        if (plain.verdict === 'fail') {
+          const bestCase = (delivered + Math.min(lost + held, held + extraInFlight)) / total;
+          expect(gate.verdict).toBe(bestCase < threshold ? 'fail' : 'inconclusive');
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('the run\'s own peeked messages are not counted as someone else\'s', () => {
+    expect(inFlightFrom({ visible: 50, notVisible: 0, delayed: 0 }, { visible: 0, notVisible: 50, delayed: 0 }, 50).othersInFlight).toBe(0);
+    expect(inFlightFrom({ visible: 50, notVisible: 3, delayed: 2 }, { visible: 0, notVisible: 53, delayed: 0 }, 50).othersInFlight).toBe(5);
+  });
+});
+
+describe('parseRedrivePolicy and peekRefusal', () => {
+  it('reads the policy defensively and refuses only without consent', () => {
+    const policy = parseRedrivePolicy('{"deadLetterTargetArn":"arn:aws:sqs:ap-northeast-2:123456789012:dlq","maxReceiveCount":"5"}');
+    expect(policy).toEqual({ deadLetterTargetArn: 'arn:aws:sqs:ap-northeast-2:123456789012:dlq', maxReceiveCount: 5 });
+    expect(parseRedrivePolicy('not json')).toBeUndefined();
+    expect(parseRedrivePolicy('{"maxReceiveCount":0}')).toBeUndefined();
+    expect(parseRedrivePolicy(undefined)).toBeUndefined();
+    expect(peekRefusal(policy, 1, false)).toMatch(/maxReceiveCount 5.*--allow-redrive-receives/);
+    expect(peekRefusal(policy, 1, true)).toBeUndefined();
+    expect(peekRefusal(undefined, 1, false)).toBeUndefined();
   });
 });
