@@ -21,13 +21,18 @@ import type { CallbackRecord, QueueMessage } from '../verify/records.js';
 import { expandGlob } from '../fs/glob.js';
 import { gateWithInFlight, inFlightFrom, type InFlight } from '../verify/inFlight.js';
 import { peekRefusal } from '../verify/redrivePolicy.js';
+import type { AnswersRead } from '../verify/ackSource.js';
+import type { MissingWithCause } from '../verify/ackLedger.js';
+import type { MissingCause } from '../verify/gatewayAnswers.js';
 
 export interface VerifyOptions {
   config?: string;
   /** Parity logs, globs or `-` (default: the config's parityLog.path). */
   parityLog?: string[];
   sqsArchive?: string[];
-  mode?: 'peek' | 'consume';
+  mode?: 'peek' | 'consume' | 'ack';
+  /** `--mode ack`: mirror ship's ack logs, beside the mirror answers log and the config's ship.ackLog. */
+  ackLog?: string[];
   archive?: string;
   since?: string;
   until?: string;
@@ -54,11 +59,13 @@ export interface VerifyResult {
   mismatches: (ParityJudgement['mismatches'][number] & { callbackBody?: string; messageBody?: string })[];
   unexpected: ParityJudgement['unexpected'];
   parityLogs: ParityLogRead;
-  sqs: (SqsRead & { note: string }) | { archives: string[]; messages: number; unreadable: { file: string; line: number }[]; reading: OfflineReading };
+  sqs: (SqsRead & { note: string }) | { note: string; answers: AnswersRead } | { archives: string[]; messages: number; unreadable: { file: string; line: number }[]; reading: OfflineReading };
   window: { since?: string; until?: string; graceMs: number };
   match: MatchMode;
   /** Live SQS runs: what the queue held out of this run's sight, read before and after it. */
   inFlight?: InFlight;
+  /** `--mode ack`: callbacks sent with no answer (timeout, reset), and the missing and unknown ones by cause. */
+  ack?: { unknown: number; unknownList: MissingWithCause[]; byCause: Record<string, number>; byCauseLabel: Partial<Record<MissingCause, number>> };
   /** Receives this run added to messages' ApproximateReceiveCount (peek and consume receive; ack none). */
   receivesAdded?: number;
 }
@@ -68,6 +75,11 @@ export async function runVerify(options: VerifyOptions): Promise<VerifyResult> {
   const parityLog = options.parityLog?.length ? options.parityLog : [config.parityLog.path];
   const now = options.now ?? Date.now();
   const { match, graceMs, since, until, gate, minSample, mode } = verifySettings(options, config, now);
+  if (mode === 'ack') {
+    if (options.sqsArchive?.length) throw new UsageError('--mode ack reads no messages: leave out --sqs-archive');
+    const { runAckVerify } = await import('../verify/ackVerify.js');
+    return runAckVerify({ config, parityLog, ...(options.ackLog ? { ackLog: options.ackLog } : {}), settings: verifySettings(options, config, now), now });
+  }
 
   const ledgerOptions = { match, graceMs, ...(since !== undefined ? { since } : {}), ...(until !== undefined ? { until } : {}) };
   // Bodies only of the mismatches the report lists (the ledger lists the first ones).
@@ -183,7 +195,7 @@ export interface VerifySettings {
   until?: number;
   gate: number;
   minSample: number;
-  mode: 'peek' | 'consume';
+  mode: 'peek' | 'consume' | 'ack';
 }
 
 /** Flags over config defaults, each checked with a message naming the flag. */
@@ -198,7 +210,8 @@ export function verifySettings(options: VerifyOptions, config: MirrorConfig, now
   if (!(gate >= 0 && gate <= 1)) throw new UsageError(`--gate ${gate}: expected a ratio from 0 to 1, e.g. 0.999`);
   const minSample = options.minSample ?? config.verify.minSample;
   if (!Number.isInteger(minSample) || minSample < 1) throw new UsageError(`--min-sample ${minSample}: expected a whole number of at least 1`);
-  const mode = options.mode ?? 'peek';
+  // A queue with a live consumer is judged from API Gateway's answers unless the user asks to receive.
+  const mode = options.mode ?? (config.verify.liveConsumer ? 'ack' : 'peek');
   if (mode === 'consume' && !options.archive) throw new UsageError('--mode consume needs --archive FILE: each message is archived before it is deleted');
   return { match, graceMs: durationToMs(grace), ...(since !== undefined ? { since } : {}), ...(until !== undefined ? { until } : {}), gate, minSample, mode };
 }
@@ -249,7 +262,11 @@ export function formatVerifyText(r: VerifyResult): string {
     );
   }
   if (r.receivesAdded !== undefined) lines.push(`  receives added: ${r.receivesAdded} (each raised one message's ApproximateReceiveCount by 1)`);
-  for (const m of r.missing.slice(0, 20)) lines.push(`  missing ${m.requestId} at ${new Date(m.timeMs).toISOString()} (${m.source.file}:${m.source.line})`);
+  if (r.ack) {
+    lines.push(`  unknown (sent, no answer: may have landed) ${r.ack.unknown}`);
+    for (const [cause, n] of Object.entries(r.ack.byCause).sort((a, b) => b[1] - a[1])) lines.push(`  missing or unknown by cause: ${cause} ${n}`);
+  }
+  for (const m of r.missing.slice(0, 20)) lines.push(`  missing ${m.requestId} at ${new Date(m.timeMs).toISOString()} (${m.source.file}:${m.source.line})${'cause' in m ? ` cause ${String(m.cause)}` : ''}`);
   for (const m of r.mismatches.slice(0, 20)) {
     lines.push(`  body mismatch ${m.requestId} -> message ${m.messageId}: first difference at byte ${m.offset} (${m.callbackBytes} vs ${m.messageBytes} bytes)`);
     if (m.callbackBody !== undefined) lines.push(`    callback: ${m.callbackBody}`, `    message:  ${m.messageBody}`);

@@ -62,7 +62,13 @@ export async function runWatch(options: WatchOptions): Promise<WatchResult> {
   const { config } = await loadConfig(options.config);
   const parityLog = options.parityLog?.length ? options.parityLog : [config.parityLog.path];
   const startedAt = Date.now();
-  const settings = verifySettings(options, config, startedAt);
+  const verifying = verifySettings(options, config, startedAt);
+  if (verifying.mode === 'ack') {
+    throw new UsageError(
+      `--watch --mode ack is not available yet${options.mode ? '' : ' (verify.liveConsumer is true, so ack is the default)'}: run one-shot \`mirror verify --mode ack\` on a schedule, or --mode peek on a queue that has no consumer`,
+    );
+  }
+  const settings = { ...verifying, mode: verifying.mode };
   const { host, port } = parseHostPort(options.listen ?? '127.0.0.1:9464', '--listen', { listen: true, example: '127.0.0.1:9464' });
   const metrics = new ParityMetrics({ now: startedAt });
   metrics.setPhase(config.phase);

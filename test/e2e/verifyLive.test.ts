@@ -2,7 +2,7 @@
  * Issue 10's end-to-end proofs: `mirror verify` stays true on a live system. Each
  * case runs through the real sandbox parts (nginx, the gateway stand-in, fauxqs).
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -12,7 +12,8 @@ import { GetQueueAttributesCommand, ReceiveMessageCommand, SetQueueAttributesCom
 import { startFullSandbox, type FullSandbox, type FullSandboxOptions } from '../../src/sandbox/fullSandbox.js';
 import { sendCallbacks, trickyCallback } from '../../src/sandbox/callbacks.js';
 import { bizppurio } from '../../src/vendors/bizppurio.js';
-import { runVerify } from '../../src/commands/verify.js';
+import { formatVerifyText, runVerify } from '../../src/commands/verify.js';
+import { answersLogPath } from '../../src/verify/answersLogPath.js';
 import { waitFor } from '../../src/sandbox/childProcess.js';
 import { writeConfigFile } from '../support/config.js';
 import { readQueueAttributes } from '../../src/verify/queueAttributes.js';
@@ -221,3 +222,58 @@ async function readAttributes(s: FullSandbox) {
     sqs.destroy();
   }
 }
+
+/** Lines in a file, 0 when it does not exist yet. */
+async function lineCount(path: string): Promise<number> {
+  const text = await readFile(path, 'utf8').catch(() => '');
+  return text.split('\n').filter((l) => l.length > 0).length;
+}
+
+describe('3 and 4. verify --mode ack: parity from API Gateway\'s answers, every missing callback with its cause', () => {
+  it('judges from the mirror answers log without touching the queue, and groups the missing by cause', async () => {
+    const lostBodies = new Set(Array.from({ length: 4 }, (_, i) => trickyCallback(bizppurio, 500 + i)));
+    const { s, config } = await sandboxWithConfig({ failSend: ({ body }) => lostBodies.has(body) }, { liveConsumer: true });
+    const good = Array.from({ length: 80 }, (_, i) => trickyCallback(bizppurio, i));
+    expect((await sendCallbacks(s.stack.callbackUrl, [...good, ...lostBodies], { connections: 4 })).every((r) => r.status === 200)).toBe(true);
+    // No mapping template for a form-encoded body: API Gateway answers 415. An empty body: the validator's 400.
+    expect((await sendCallbacks(s.stack.callbackUrl, ['a=1&b=2', 'c=3', 'd=4'], { contentType: 'application/x-www-form-urlencoded' })).every((r) => r.status === 200)).toBe(true);
+    expect((await sendCallbacks(s.stack.callbackUrl, ['', ''])).every((r) => r.status === 200)).toBe(true);
+    let total = good.length + lostBodies.size + 5;
+    await s.stack.waitForParityLines(total);
+    // API Gateway unreachable: the mirror's connection is refused.
+    await s.stopGateway();
+    expect((await sendCallbacks(s.stack.callbackUrl, [trickyCallback(bizppurio, 900), trickyCallback(bizppurio, 901)])).every((r) => r.status === 200)).toBe(true);
+    total += 2;
+    await s.stack.waitForParityLines(total);
+    const answersLog = answersLogPath(s.stack.config);
+    await waitFor(async () => (await lineCount(answersLog)) >= total, { timeoutMs: 30_000, what: `${total} lines in ${answersLog}` });
+    await waitForVisible(s, good.length);
+    const before = await readAttributes(s);
+
+    // verify.liveConsumer: true makes ack the default mode.
+    const report = await runVerify({ config, parityLog: [s.stack.parityLogPath], now: Date.now() + 5_000 });
+    expect(report.receivesAdded).toBe(0);
+    expect(await readAttributes(s)).toEqual(before);
+    expect(report.counts).toMatchObject({ callbacks: total, matched: 80, missing: 11, pending: 0 });
+    expect(report.ack!.byCauseLabel).toEqual({ 'http-5xx': 4, 'http-415': 3, 'http-400': 2, 'connect-refused': 2 });
+    expect(Object.keys(report.ack!.byCause)).toEqual(
+      expect.arrayContaining(['http-415 (415 UnsupportedMediaTypeException)', 'http-400 (400 BadRequestException)', 'connect-refused']),
+    );
+    expect(report.verdict).toBe('fail');
+    expect(report.exitCode).toBe(1);
+    expect(formatVerifyText(report)).toMatch(/missing or unknown by cause: http-5xx \(5\d\d[^)]*\) 4/);
+  }, 120_000);
+
+  it('with every callback answered 2xx: a pass, exit 0, and the queue untouched', async () => {
+    const { s, config } = await sandboxWithConfig({}, { liveConsumer: true });
+    const good = Array.from({ length: 60 }, (_, i) => trickyCallback(bizppurio, i));
+    expect((await sendCallbacks(s.stack.callbackUrl, good, { connections: 4 })).every((r) => r.status === 200)).toBe(true);
+    await s.stack.waitForParityLines(good.length);
+    await waitFor(async () => (await lineCount(answersLogPath(s.stack.config))) >= good.length, { timeoutMs: 30_000, what: 'the mirror answers' });
+    const report = await runVerify({ config, parityLog: [s.stack.parityLogPath], now: Date.now() + 5_000 });
+    expect(report.counts).toMatchObject({ callbacks: 60, matched: 60, missing: 0 });
+    expect(report.verdict).toBe('pass');
+    expect(report.exitCode).toBe(0);
+    expect((await readAttributes(s)).notVisible).toBe(0);
+  }, 120_000);
+});
