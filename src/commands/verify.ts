@@ -211,7 +211,8 @@ export function verifySettings(options: VerifyOptions, config: MirrorConfig, now
   const minSample = options.minSample ?? config.verify.minSample;
   if (!Number.isInteger(minSample) || minSample < 1) throw new UsageError(`--min-sample ${minSample}: expected a whole number of at least 1`);
   // A queue with a live consumer is judged from API Gateway's answers unless the user asks to receive.
-  const mode = options.mode ?? (config.verify.liveConsumer ? 'ack' : 'peek');
+  // The cutover gates call verify this way too, so they inherit the default.
+  const mode = options.mode ?? (config.verify.liveConsumer && !options.sqsArchive?.length ? 'ack' : 'peek');
   if (mode === 'consume' && !options.archive) throw new UsageError('--mode consume needs --archive FILE: each message is archived before it is deleted');
   return { match, graceMs: durationToMs(grace), ...(since !== undefined ? { since } : {}), ...(until !== undefined ? { until } : {}), gate, minSample, mode };
 }

@@ -14,6 +14,7 @@ import { sendCallbacks, trickyCallback } from '../../src/sandbox/callbacks.js';
 import { bizppurio } from '../../src/vendors/bizppurio.js';
 import { formatVerifyText, runVerify } from '../../src/commands/verify.js';
 import { answersLogPath } from '../../src/verify/answersLogPath.js';
+import { diagnose } from '../../src/doctor/diagnose.js';
 import { waitFor } from '../../src/sandbox/childProcess.js';
 import { writeConfigFile } from '../support/config.js';
 import { readQueueAttributes } from '../../src/verify/queueAttributes.js';
@@ -262,6 +263,10 @@ describe('3 and 4. verify --mode ack: parity from API Gateway\'s answers, every 
     expect(report.verdict).toBe('fail');
     expect(report.exitCode).toBe(1);
     expect(formatVerifyText(report)).toMatch(/missing or unknown by cause: http-5xx \(5\d\d[^)]*\) 4/);
+
+    // doctor names the fix for each cause, from the same answers log.
+    const doctor = diagnose([{ name: answersLog, text: await readFile(answersLog, 'utf8') }]);
+    expect(Object.fromEntries(doctor.diagnoses.map((d) => [d.id, d.count]))).toEqual({ 'answer-5xx': 4, 'answer-415': 3, 'answer-400': 2, 'answer-connect-refused': 2 });
   }, 120_000);
 
   it('with every callback answered 2xx: a pass, exit 0, and the queue untouched', async () => {
