@@ -167,7 +167,10 @@ export function buildProgram(emit: Emit): Command {
     .addOption(configOption())
     .option('--parity-log <file...>', 'parity log files or globs (several hosts, rotated, .gz), - for stdin (default: parityLog.path)')
     .option('--sqs-archive <file...>', 'read archived messages from earlier consume runs instead of SQS')
-    .addOption(new Option('--mode <mode>', 'peek: look, never delete; consume: archive, then delete').choices(['peek', 'consume']).default('peek'))
+    .addOption(
+      new Option('--mode <mode>', "peek: look, never delete; consume: archive, then delete; ack: judge from API Gateway's answers, never touch the queue (default: ack when verify.liveConsumer, else peek)").choices(['peek', 'consume', 'ack']),
+    )
+    .option('--ack-log <file...>', "with --mode ack: mirror ship's ack logs (beside the mirror answers log and ship.ackLog)")
     .option('--archive <file>', 'owner-only archive for --mode consume')
     .option('--since <time>', 'window start: ISO time or a duration back from now (30m)')
     .option('--until <time>', 'window end: ISO time or a duration back from now')
@@ -176,6 +179,7 @@ export function buildProgram(emit: Emit): Command {
     .option('--gate <ratio>', 'minimum parity to pass (default: verify.gate)', Number)
     .option('--min-sample <n>', 'callbacks judged before a pass is possible (default: verify.minSample)', Number)
     .option('--receivers <n>', 'concurrent long-polling receivers', Number)
+    .option('--allow-redrive-receives', "peek although the queue's redrive policy counts each receive toward its dead-letter queue")
     .option('--show-bodies', 'print the bodies of mismatches (personal fields masked)')
     .option('--no-redact', 'with --show-bodies: do not mask personal fields')
     .option('--json', 'print the whole report as one JSON document')

@@ -63,7 +63,13 @@ export async function runWatch(options: WatchOptions): Promise<WatchResult> {
   const { config } = await loadConfig(options.config);
   const parityLog = options.parityLog?.length ? options.parityLog : [config.parityLog.path];
   const startedAt = Date.now();
-  const settings = verifySettings(options, config, startedAt);
+  const verifying = verifySettings(options, config, startedAt);
+  if (verifying.mode === 'ack') {
+    throw new UsageError(
+      `--watch --mode ack is not available yet${options.mode ? '' : ' (verify.liveConsumer is true, so ack is the default)'}: run one-shot \`mirror verify --mode ack\` on a schedule, or --mode peek on a queue that has no consumer`,
+    );
+  }
+  const settings = { ...verifying, mode: verifying.mode };
   const { host, port } = parseHostPort(options.listen ?? '127.0.0.1:9464', '--listen', { listen: true, example: '127.0.0.1:9464' });
   const metrics = new ParityMetrics({ now: startedAt });
   metrics.setPhase(config.phase);
@@ -174,7 +180,7 @@ export function liveView(j: ParityJudgement, unparseable: number, undecided: num
   return [
     `mirror verify --watch    parity ${j.parity === null ? 'n/a' : formatRatio(j.parity)}`,
     `  callbacks ${c.callbacks}  matched ${c.matched}  missing ${c.missing}  pending ${c.pending}  undecided ${undecided}`,
-    `  unexpected ${c.unexpected}  duplicates ${c.duplicates}  body mismatches ${c.bodyMismatches}  nginx-rejected ${c.nginxRejected}  unparseable ${unparseable}`,
+    `  unexpected ${c.unexpected}  duplicates ${c.duplicates}  body mismatches ${c.bodyMismatches}  body not checked ${c.bodyNotChecked}  nginx-rejected ${c.nginxRejected}  unparseable ${unparseable}`,
     `  delivery lag ms: p50 ${j.lagMs.p50 ?? '-'}  p95 ${j.lagMs.p95 ?? '-'}  p99 ${j.lagMs.p99 ?? '-'}  max ${j.lagMs.max ?? '-'}`,
     `  last missing: ${last.length > 0 ? last.join(', ') : 'none'}`,
   ].join('\n');
@@ -183,7 +189,7 @@ export function liveView(j: ParityJudgement, unparseable: number, undecided: num
 /** Without a terminal: one line per interval, naming the callbacks that became missing since the last one. */
 export function logLine(j: ParityJudgement, fresh: { ids: readonly string[]; more: number }, now: number): string {
   const c = j.counts;
-  const line = `${new Date(now).toISOString()} parity ${j.parity === null ? 'n/a' : formatRatio(j.parity)} callbacks ${c.callbacks} matched ${c.matched} missing ${c.missing} pending ${c.pending} unexpected ${c.unexpected} duplicates ${c.duplicates} mismatches ${c.bodyMismatches} lag_p50_ms ${j.lagMs.p50 ?? '-'} lag_p99_ms ${j.lagMs.p99 ?? '-'}`;
+  const line = `${new Date(now).toISOString()} parity ${j.parity === null ? 'n/a' : formatRatio(j.parity)} callbacks ${c.callbacks} matched ${c.matched} missing ${c.missing} pending ${c.pending} unexpected ${c.unexpected} duplicates ${c.duplicates} mismatches ${c.bodyMismatches} body_not_checked ${c.bodyNotChecked} lag_p50_ms ${j.lagMs.p50 ?? '-'} lag_p99_ms ${j.lagMs.p99 ?? '-'}`;
   if (fresh.ids.length === 0 && fresh.more === 0) return line;
   return `${line} new_missing ${fresh.ids.length > 0 ? fresh.ids.join(',') : '-'}${fresh.more > 0 ? ` (+${fresh.more} more)` : ''}`;
 }
@@ -222,7 +228,7 @@ export function formatWatchText(r: WatchResult): string {
   const verdict = r.exitCode === ExitCode.ok ? 'PASS' : r.exitCode === ExitCode.checkFailed ? 'FAIL' : 'INCONCLUSIVE';
   return [
     `${verdict}: parity ${r.parity === null ? 'n/a' : formatRatio(r.parity)} over everything the watch judged (${c.matched + c.missing} callbacks, ${r.ticks} intervals)`,
-    `  callbacks ${c.callbacks}  matched ${c.matched}  missing ${c.missing}  unexpected ${c.unexpected}  duplicates ${c.duplicates}  body mismatches ${c.bodyMismatches}`,
+    `  callbacks ${c.callbacks}  matched ${c.matched}  missing ${c.missing}  unexpected ${c.unexpected}  duplicates ${c.duplicates}  body mismatches ${c.bodyMismatches}  body not checked ${c.bodyNotChecked}`,
     `  nginx-rejected ${c.nginxRejected}  unparseable lines ${c.unparseable}  still undecided ${r.undecided}  log rotations ${r.rotations}`,
   ].join('\n');
 }

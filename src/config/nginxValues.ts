@@ -40,6 +40,13 @@ export function durationToMs(value: string): number {
   return total;
 }
 
+/** Bytes in an nginx size (16k, 1m, 4096). */
+export function sizeToBytes(value: string): number {
+  const unit = value.at(-1)?.toLowerCase();
+  const multiplier = unit === 'k' ? 1024 : unit === 'm' ? 1024 * 1024 : 1;
+  return Number.parseInt(value, 10) * multiplier;
+}
+
 export interface HostPort {
   host: string;
   port?: number;

@@ -2,6 +2,7 @@
 import { durationToMs } from './nginxValues.js';
 import { usesCustomDomain, type Phase } from './phases.js';
 import type { MirrorConfig, RuleIssue } from './types.js';
+import { bodyBufferRule } from './bodyBufferRule.js';
 
 type ConfigRule = (config: MirrorConfig) => RuleIssue[];
 /** A rule that depends on the phase the config is checked for, not only on the config. */
@@ -78,6 +79,7 @@ export const configRules: readonly ConfigRule[] = [
   bodylessParityLog,
   shipNeedsBodies,
   shipBackoff,
+  bodyBufferRule,
 ];
 
 const phaseRules: readonly PhaseRule[] = [customDomainForPhase];

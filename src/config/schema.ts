@@ -52,7 +52,7 @@ export const configSchema = z.strictObject({
       .string()
       .regex(sizePattern, { error: 'expected an nginx size such as 16k or 64k' })
       .default('64k')
-      .describe('client_body_buffer_size: above the largest callback, so $request_body is logged'),
+      .describe('client_body_buffer_size: above the largest callback the vendor sends and at most 1m (SQS); a larger body is logged empty and verify counts it "body not checked"'),
     trustedCertificate: filePath
       .default('/etc/ssl/certs/ca-certificates.crt')
       .describe('CA bundle to verify an https origin with (used only when upstream is https)'),
@@ -141,6 +141,9 @@ export const configSchema = z.strictObject({
     .strictObject({
       path: filePath.default('/var/log/nginx/mirror-parity.log').describe('JSON-lines record of every callback nginx received'),
       body: z.boolean().default(true).describe('log the callback body (needed for body matching; holds phone numbers)'),
+      answersPath: filePath
+        .optional()
+        .describe("where the mirror location logs API Gateway's answer to each callback, no body (default: parityLog.path with -answers before .log); read by verify --mode ack"),
     })
     .prefault({})
     .describe('nginx record of every callback, the left side of `mirror verify`'),
@@ -186,6 +189,10 @@ export const configSchema = z.strictObject({
       grace: duration.default('2m').describe('how long a callback may wait for its SQS message before it counts as missing'),
       gate: z.number().min(0).max(1).default(0.999).describe('minimum parity (matched / judged) for a gate to pass'),
       minSample: z.int().min(1).default(100).describe('callbacks that must be judged before a gate can pass'),
+      liveConsumer: z
+        .boolean()
+        .default(false)
+        .describe('the queue has a real consumer: the cutover gates judge from API Gateway\'s answers (--mode ack) and never receive from the queue'),
     })
     .prefault({})
     .describe('the parity comparator: `mirror verify` and the cutover gates'),

@@ -4,6 +4,8 @@
  * Sources: FINDINGS.md (measured with nginx 1.22.1) and the AWS pages named there.
  * Order matters: the first pattern that matches a line claims it.
  */
+import { missingCauseFailures } from './missingCauseFailures.js';
+
 type FailureSource = 'nginx' | 'api-gateway' | 'sqs';
 
 export interface KnownFailure {
@@ -18,6 +20,8 @@ export interface KnownFailure {
 }
 
 export const knownFailures: readonly KnownFailure[] = [
+  // First: an answers-log line names an upstream error a later pattern would also claim.
+  ...missingCauseFailures,
   {
     id: 'no-resolver',
     source: 'nginx',

@@ -2,6 +2,7 @@
  * Pure: config + phase + templates in, the two nginx include files out. No file
  * system, no process: the render, validate and cutover commands do the writing.
  */
+import { answersLogPath } from '../config/answersLogPath.js';
 import Handlebars from 'handlebars';
 import type { MirrorConfig } from '../config/types.js';
 import type { Phase } from '../config/phases.js';
@@ -83,6 +84,7 @@ function nginxView(config: MirrorConfig, phase: Phase) {
   const name = nginxArg(config.name, 'name');
   const names = {
     logFormat: `mirror_${name}_parity`,
+    answersFormat: `mirror_${name}_answers`,
     sampledVar: `$mirror_${name}_sampled`,
     targetVar: `$mirror_${name}_target`,
   };
@@ -111,6 +113,7 @@ function nginxView(config: MirrorConfig, phase: Phase) {
       // request's Content-Length, to tell an empty body from one nginx did not keep.
       ship: ships ? { probeHeaderVar: `$http_${probeHeader.toLowerCase().replace(/-/g, '_')}` } : false,
     },
+    answersLog: { path: nginxArg(answersLogPath(config), 'parityLog.answersPath') },
     sampling: shadowsToGateway
       ? { split: sample > 0 && sample < 100, percent: sample, constant: sample === 100 ? '1' : '' }
       : false,

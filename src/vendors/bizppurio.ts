@@ -11,6 +11,11 @@ export const bizppurio: VendorPreset = {
   summary: 'Bizppurio delivery results (KakaoTalk AlimTalk, SMS/LMS/MMS, RCS)',
   defaultCallbackPath: '/api/kakao/result',
   defaultResourcePath: '/kakao-at-result',
+  // The dispatch-result page gives no field lengths. Its 19 string fields are codes,
+  // keys, times and a phone number, plus USERDATA and REFKEY that echo what the
+  // customer sent: a real callback is well under 4 KiB (FINDINGS.md). 16 KiB bounds
+  // it with room for long USERDATA/REFKEY values; an assumption, not a published limit.
+  maxCallbackBytes: 16 * 1024,
   contentType: 'application/json',
   // A fallback send (AlimTalk failing over to SMS) yields several results for one
   // MSGID, one per medium; a retry repeats the medium with another result code.

@@ -7,6 +7,11 @@ export interface VendorPreset {
   /** Where such callbacks usually arrive on the existing server. */
   defaultCallbackPath: string;
   defaultResourcePath: string;
+  /**
+   * The largest callback body the vendor can send, in bytes: `callback.bodyBufferSize`
+   * must hold it, or nginx logs such bodies empty and verify cannot check them.
+   */
+  maxCallbackBytes: number;
   /** The Content-Type the vendor sends. */
   contentType: string;
   /**

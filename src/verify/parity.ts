@@ -1,12 +1,13 @@
 /**
  * The parity comparison over a loaded config: feeds the pure ledger
- * (src/verify/engine/) from the parity logs and from SQS (peek or consume) or
- * earlier archives (src/verify/sources/), judges what is older than the grace
- * period and applies the gate. `mirror verify` and the cutover's parity gate both
- * call it with the config they hold. No body is kept unless `showBodies`, and the
- * vendor's personal fields stay masked unless `redact` is false.
+ * (src/verify/engine/) from the parity logs and from SQS (peek or consume),
+ * earlier archives, or API Gateway's recorded answers (ack mode) through
+ * src/verify/sources/, judges what is older than the grace period and applies the
+ * gate. `mirror verify` and the cutover's parity gate both call it with the config
+ * they hold. No body is kept unless `showBodies`, and the vendor's personal fields
+ * stay masked unless `redact` is false.
  */
-import { ExitCode, UsageError } from '../errors.js';
+import { ExitCode, MissingDependencyError, UsageError } from '../errors.js';
 import type { MirrorConfig } from '../config/types.js';
 import { durationPattern, durationToMs } from '../config/nginxValues.js';
 import { vendorPreset } from '../vendors/index.js';
@@ -18,12 +19,19 @@ import { readParityLogs, resolveParityLogs, type ParityLogRead } from './sources
 import { readOffline, type OfflineReading } from './sources/offlineRead.js';
 import type { SqsRead } from './sources/sqsSource.js';
 import { expandGlob } from '../fs/glob.js';
+import { gateWithInFlight, inFlightFrom, type InFlight } from './engine/inFlight.js';
+import { peekRefusal } from './engine/redrivePolicy.js';
+import type { AnswersRead } from './sources/ackSource.js';
+import type { MissingWithCause } from './engine/ackLedger.js';
+import type { MissingCause } from './engine/gatewayAnswers.js';
 
 export interface ParityOptions {
   /** Parity logs, globs or `-` (default: the config's parityLog.path). */
   parityLog?: string[];
   sqsArchive?: string[];
-  mode?: 'peek' | 'consume';
+  mode?: 'peek' | 'consume' | 'ack';
+  /** `--mode ack`: mirror ship's ack logs, beside the mirror answers log and the config's ship.ackLog. */
+  ackLog?: string[];
   archive?: string;
   since?: string;
   until?: string;
@@ -35,6 +43,8 @@ export interface ParityOptions {
   redact?: boolean;
   receivers?: number;
   now?: number;
+  /** Peek even though the queue's redrive policy counts this run's receives toward the dead-letter queue. */
+  allowRedriveReceives?: boolean;
 }
 
 export interface VerifyResult {
@@ -48,9 +58,15 @@ export interface VerifyResult {
   mismatches: (ParityJudgement['mismatches'][number] & { callbackBody?: string; messageBody?: string })[];
   unexpected: ParityJudgement['unexpected'];
   parityLogs: ParityLogRead;
-  sqs: (SqsRead & { note: string }) | { archives: string[]; messages: number; unreadable: { file: string; line: number }[]; reading: OfflineReading };
+  sqs: (SqsRead & { note: string }) | { note: string; answers: AnswersRead } | { archives: string[]; messages: number; unreadable: { file: string; line: number }[]; reading: OfflineReading };
   window: { since?: string; until?: string; graceMs: number };
   match: MatchMode;
+  /** Live SQS runs: what the queue held out of this run's sight, read before and after it. */
+  inFlight?: InFlight;
+  /** `--mode ack`: callbacks sent with no answer (timeout, reset), and the missing and unknown ones by cause. */
+  ack?: { unknown: number; unknownList: MissingWithCause[]; byCause: Record<string, number>; byCauseLabel: Partial<Record<MissingCause, number>> };
+  /** Receives this run added to messages' ApproximateReceiveCount (peek and consume receive; ack none). */
+  receivesAdded?: number;
 }
 
 /** The comparison over a loaded config: what `mirror verify` reports and the parity gate judges. */
@@ -58,6 +74,11 @@ export async function compareParity(config: MirrorConfig, options: ParityOptions
   const parityLog = options.parityLog?.length ? options.parityLog : [config.parityLog.path];
   const now = options.now ?? Date.now();
   const { match, graceMs, since, until, gate, minSample, mode } = verifySettings(options, config, now);
+  if (mode === 'ack') {
+    if (options.sqsArchive?.length) throw new UsageError('--mode ack reads no messages: leave out --sqs-archive');
+    const { runAckVerify } = await import('./ackVerify.js');
+    return runAckVerify({ config, parityLog, ...(options.ackLog ? { ackLog: options.ackLog } : {}), settings: verifySettings(options, config, now), now });
+  }
 
   const ledgerOptions = { match, graceMs, ...(since !== undefined ? { since } : {}), ...(until !== undefined ? { until } : {}) };
   // Bodies only of the mismatches the report lists (the ledger lists the first ones).
@@ -80,6 +101,8 @@ export async function compareParity(config: MirrorConfig, options: ParityOptions
   let parityLogs: ParityLogRead;
   let missing: ParityJudgement['missing'] | undefined;
   let sqs: VerifyResult['sqs'];
+  let inFlight: InFlight | undefined;
+  let receivesAdded: number | undefined;
   if (options.sqsArchive && options.sqsArchive.length > 0) {
     const archives: string[] = [];
     for (const pattern of options.sqsArchive) archives.push(...(await expandGlob(pattern)));
@@ -89,16 +112,32 @@ export async function compareParity(config: MirrorConfig, options: ParityOptions
   } else {
     // The queue is in no time order: every parity log first, then every message, judged once.
     // The AWS SDK is loaded only here: an offline run does not need it.
-    const { readQueue } = await import('./sources/sqsSource.js');
+    const { readQueue, createSqsClient } = await import('./sources/sqsSource.js');
+    const { readQueueAttributes } = await import('./sources/queueAttributes.js');
+    const client = createSqsClient({
+      ...(config.sqs.queue.region ? { region: config.sqs.queue.region } : {}),
+      ...(config.sqs.endpoint ? { endpoint: config.sqs.endpoint } : {}),
+      ...(config.sandbox?.sqsCredentials ? { credentials: config.sandbox.sqsCredentials } : {}),
+    });
+    try {
+    const attributes = () =>
+      readQueueAttributes(client, config.sqs.queueUrl).catch((error: Error) => {
+        throw new MissingDependencyError(`cannot read the queue's attributes at ${config.sqs.endpoint ?? config.sqs.queueUrl}: ${error.message}`, [
+          'check AWS credentials (the default provider chain), sqs:GetQueueAttributes on the queue, and sqs.endpoint for an emulator',
+        ]);
+      });
+    const before = await attributes();
+    const refusal = mode === 'peek' ? peekRefusal(before.redrivePolicy, 1, options.allowRedriveReceives === true) : undefined;
+    if (refusal) throw new UsageError(`verify --mode peek refused: ${refusal}`);
     ledger = new ParityLedger({ ...ledgerOptions, listLimit });
     keepBodies(ledger);
     parityLogs = await readParityLogs(parityLog, (record: CallbackRecord) => ledger.addCallback(record));
     const read = await readQueue(
       {
+        client,
         queueUrl: config.sqs.queueUrl,
         ...(config.sqs.queue.region ? { region: config.sqs.queue.region } : {}),
         ...(config.sqs.endpoint ? { endpoint: config.sqs.endpoint } : {}),
-        ...(config.sandbox?.sqsCredentials ? { credentials: config.sandbox.sqsCredentials } : {}),
         mode,
         ...(options.archive ? { archive: options.archive } : {}),
         ...(options.receivers ? { receivers: options.receivers } : {}),
@@ -112,11 +151,18 @@ export async function compareParity(config: MirrorConfig, options: ParityOptions
           ? `peek: ${read.received} messages were received and not deleted; they stay invisible to their real consumers for ${read.visibilitySeconds}s`
           : `consume: ${read.deleted} messages were archived to ${options.archive} and then deleted`,
     };
+    const after = await attributes();
+    inFlight = inFlightFrom(before, after, mode === 'peek' ? read.received : 0);
+    receivesAdded = read.received;
+    } finally {
+      client.destroy();
+    }
   }
   ledger.advance(now);
   const judgement = ledger.judgement();
   if (missing) judgement.missing = missing;
-  const gateResult = applyGate(judgement, { threshold: gate, minSample });
+  const plainGate = applyGate(judgement, { threshold: gate, minSample });
+  const gateResult = inFlight ? gateWithInFlight(plainGate, judgement.counts, inFlight) : plainGate;
   const redact = options.redact !== false;
   const personal = vendorPreset(config.vendor).personalFields;
   return {
@@ -137,6 +183,8 @@ export async function compareParity(config: MirrorConfig, options: ParityOptions
     sqs,
     window: { ...(since !== undefined ? { since: new Date(since).toISOString() } : {}), ...(until !== undefined ? { until: new Date(until).toISOString() } : {}), graceMs },
     match,
+    ...(inFlight ? { inFlight } : {}),
+    ...(receivesAdded !== undefined ? { receivesAdded } : {}),
   };
 }
 
@@ -147,7 +195,7 @@ export interface VerifySettings {
   until?: number;
   gate: number;
   minSample: number;
-  mode: 'peek' | 'consume';
+  mode: 'peek' | 'consume' | 'ack';
 }
 
 /** Flags over config defaults, each checked with a message naming the flag. */
@@ -162,7 +210,9 @@ export function verifySettings(options: ParityOptions, config: MirrorConfig, now
   if (!(gate >= 0 && gate <= 1)) throw new UsageError(`--gate ${gate}: expected a ratio from 0 to 1, e.g. 0.999`);
   const minSample = options.minSample ?? config.verify.minSample;
   if (!Number.isInteger(minSample) || minSample < 1) throw new UsageError(`--min-sample ${minSample}: expected a whole number of at least 1`);
-  const mode = options.mode ?? 'peek';
+  // A queue with a live consumer is judged from API Gateway's answers unless the user asks to receive.
+  // The cutover gates call verify this way too, so they inherit the default.
+  const mode = options.mode ?? (config.verify.liveConsumer && !options.sqsArchive?.length ? 'ack' : 'peek');
   if (mode === 'consume' && !options.archive) throw new UsageError('--mode consume needs --archive FILE: each message is archived before it is deleted');
   return { match, graceMs: durationToMs(grace), ...(since !== undefined ? { since } : {}), ...(until !== undefined ? { until } : {}), gate, minSample, mode };
 }
@@ -195,3 +245,4 @@ function maskValue(v: string): string {
   if (v.length <= 4) return '*'.repeat(v.length);
   return `${v.slice(0, 3)}${'*'.repeat(Math.max(v.length - 6, 1))}${v.slice(-3)}`;
 }
+

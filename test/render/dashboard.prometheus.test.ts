@@ -81,7 +81,7 @@ describe.skipIf(!installed)(`dashboard queries against a real Prometheus (${prom
     // One round of traffic: matched, duplicated, mismatched, missing, unexpected, rejected and unparseable.
     const round = async () => {
       const good = Array.from({ length: 5 }, () => newRequestId());
-      const [mismatched, missing, unexpected, rejected] = [newRequestId(), newRequestId(), newRequestId(), newRequestId()];
+      const [mismatched, missing, unexpected, rejected, spilled] = [newRequestId(), newRequestId(), newRequestId(), newRequestId(), newRequestId()];
       await appendFile(
         log,
         `${[
@@ -89,6 +89,8 @@ describe.skipIf(!installed)(`dashboard queries against a real Prometheus (${prom
           parityLine(mismatched, bodies[5]!),
           parityLine(missing, bodies[6]!),
           parityLine(rejected, bodies[7]!, { status: 413, upstreamStatus: '' }),
+          // A body nginx spilled to a temp file: logged empty, its length in content_length.
+          JSON.stringify({ ...JSON.parse(parityLine(spilled, '')), content_length: String(Buffer.byteLength(bodies[4]!)) }),
           'not a parity line',
         ].join('\n')}\n`,
       );
@@ -97,6 +99,7 @@ describe.skipIf(!installed)(`dashboard queries against a real Prometheus (${prom
         { id: good[0]!, body: bodies[0]! },
         { id: mismatched, body: bodies[5]!.replace('KAT', 'SMS') },
         { id: unexpected, body: bodies[8]! },
+        { id: spilled, body: bodies[4]! },
       ];
       await sqs!.send(
         new SendMessageBatchCommand({
@@ -118,7 +121,7 @@ describe.skipIf(!installed)(`dashboard queries against a real Prometheus (${prom
 
     const dashboard = JSON.parse((await runRenderDashboard({ stdout: true })).json) as GrafanaDashboard;
     const queries = dashboardQueries(dashboard).map((q) => ({ ...q, promql: expandGrafanaVariables(q.expr, { rateInterval: '1m' }) }));
-    expect(queries.length).toBe(17);
+    expect(queries.length).toBe(18);
     const answered = new Map<string, { metric: Record<string, string>; value: [number, string] }[]>();
     const unanswered = () => queries.filter((q) => !answered.has(q.promql)).map((q) => `${q.panel} / ${q.refId}: ${q.promql}`);
     // Traffic keeps flowing while we ask: each check sends one more round, then asks what is still unanswered.

@@ -4,7 +4,7 @@ import { ParityMetrics, receiveErrorKind, receiveErrorKinds } from '../../src/ve
 import type { ParityCounts } from '../../src/verify/engine/parityLedger.js';
 
 const zero: ParityCounts = {
-  callbacks: 0, matched: 0, missing: 0, pending: 0, unexpected: 0, duplicates: 0, bodyMismatches: 0,
+  callbacks: 0, matched: 0, missing: 0, pending: 0, unexpected: 0, duplicates: 0, bodyMismatches: 0, bodyNotChecked: 0,
   nginxRejected: 0, notMirrored: 0, unjoinable: 0, probes: 0, outOfWindow: 0,
 };
 

@@ -283,7 +283,7 @@ describe('mirror verify --watch', () => {
     const recent = new RecentMissing(3, 2);
     const missing = (i: number) => ({ requestId: `id${i}`, timeMs: 0, source: { file: 'f', line: i + 1 } });
     for (let i = 0; i < 1500; i++) recent.add(missing(i));
-    const counts = { callbacks: 3000, matched: 1500, missing: 1500, pending: 0, unexpected: 0, duplicates: 0, bodyMismatches: 0, nginxRejected: 0, notMirrored: 0, unjoinable: 0, probes: 0, outOfWindow: 0 };
+    const counts = { callbacks: 3000, matched: 1500, missing: 1500, pending: 0, unexpected: 0, duplicates: 0, bodyMismatches: 0, bodyNotChecked: 0, nginxRejected: 0, notMirrored: 0, unjoinable: 0, probes: 0, outOfWindow: 0 };
     // The ledger's own list stops at its first 1000; the views do not depend on it.
     const j = { counts, parity: 0.5, missing: Array.from({ length: 1000 }, (_, i) => missing(i)), mismatches: [], unexpected: [], lagMs: { count: 5, p50: 1, p95: 2, p99: 3, max: 4 } };
     expect(liveView(j, 0, 0, recent.lastOnes()).split('\n').at(-1)).toBe('  last missing: id1497 (1970-01-01T00:00:00.000Z), id1498 (1970-01-01T00:00:00.000Z), id1499 (1970-01-01T00:00:00.000Z)');

@@ -68,6 +68,8 @@ export interface ParityCounts {
   unexpected: number;
   duplicates: number;
   bodyMismatches: number;
+  /** Matched on the key, body not compared: nginx did not capture it (spilled to a temp file). Never a mismatch. */
+  bodyNotChecked: number;
   /** Rejected by nginx before the mirror could run (e.g. 413): no mirror to match. */
   nginxRejected: number;
   /** Not sampled, or logged in a phase that sends nothing to API Gateway. */
@@ -115,7 +117,7 @@ export class ParityLedger {
   private conflicts = 0;
   private firstConflict: OrderConflict | undefined;
   private readonly counts: ParityCounts = {
-    callbacks: 0, matched: 0, missing: 0, pending: 0, unexpected: 0, duplicates: 0, bodyMismatches: 0,
+    callbacks: 0, matched: 0, missing: 0, pending: 0, unexpected: 0, duplicates: 0, bodyMismatches: 0, bodyNotChecked: 0,
     nginxRejected: 0, notMirrored: 0, unjoinable: 0, probes: 0, outOfWindow: 0,
   };
   private readonly missingList: MissingCallback[] = [];
@@ -301,6 +303,7 @@ export class ParityLedger {
     const lag = message.sentTimestampMs - record.timeMs;
     this.recordLag(lag);
     this.onMatched?.(lag);
+    if (record.bodyCaptured === false) this.counts.bodyNotChecked++;
     if (record.body !== undefined && record.body !== message.body) {
       this.counts.bodyMismatches++;
       this.onBodyMismatch?.(record, message);
@@ -355,7 +358,7 @@ export class ParityLedger {
  * rejected before the precontent phase, so no mirror subrequest was created
  * (FINDINGS.md: 413, access, limit_req).
  */
-function isNginxRejected(record: Pick<CallbackRecord, 'status' | 'upstreamStatus'>): boolean {
+export function isNginxRejected(record: Pick<CallbackRecord, 'status' | 'upstreamStatus'>): boolean {
   return record.status >= 400 && record.upstreamStatus === '';
 }
 

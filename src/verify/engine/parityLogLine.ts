@@ -37,7 +37,7 @@ export function parseParityLogLine(line: string, source: { file: string; line: n
       upstreamStatus: stringField(fields.upstream_status),
       sentToGateway: fields.apigw === '1',
       phase: stringField(fields.phase),
-      ...(typeof fields.body === 'string' ? { body: fields.body } : {}),
+      ...bodyFields(fields),
       source,
     },
   };
@@ -45,4 +45,21 @@ export function parseParityLogLine(line: string, source: { file: string; line: n
 
 function stringField(value: unknown): string {
   return typeof value === 'string' ? value : value === undefined || value === null ? '' : String(value);
+}
+
+/**
+ * The logged body, unless nginx did not capture it. A body larger than
+ * `client_body_buffer_size` goes to a temp file and `$request_body` logs empty
+ * (FINDINGS.md); `$content_length` is the length nginx read (for a chunked request
+ * too, once the body was read: measured, nginx 1.22), so a logged body of another
+ * byte length is not the callback's body. Lines without `content_length` (older
+ * renders) keep their body as logged.
+ */
+function bodyFields(fields: Record<string, unknown>): { body?: string; bodyCaptured?: boolean } {
+  if (typeof fields.body !== 'string') return {};
+  const declared = fields.content_length === undefined || fields.content_length === '' ? undefined : Number(fields.content_length);
+  if (declared !== undefined && Number.isInteger(declared) && declared >= 0 && Buffer.byteLength(fields.body, 'utf8') !== declared) {
+    return { bodyCaptured: false };
+  }
+  return { body: fields.body };
 }

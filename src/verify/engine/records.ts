@@ -13,8 +13,14 @@ export interface CallbackRecord {
   /** True when API Gateway was sent this callback (the log's `apigw` field). */
   sentToGateway: boolean;
   phase: string;
-  /** Absent when the parity log carries no bodies. */
+  /** Absent when the parity log carries no bodies, or when nginx did not capture this one (see `bodyCaptured`). */
   body?: string;
+  /**
+   * False when the log says the body was not captured: nginx spilled it to a temp
+   * file (larger than `client_body_buffer_size`) and logged `$request_body` empty.
+   * Such a callback is matched on its key, its body never compared.
+   */
+  bodyCaptured?: boolean;
   source: { file: string; line: number };
 }
 

@@ -18,6 +18,7 @@ const counterNames = {
   unexpected: ['mirror_unexpected_total', 'SQS messages with no callback after the grace period'],
   duplicates: ['mirror_duplicates_total', 'Extra copies of a message (SQS is at-least-once)'],
   bodyMismatches: ['mirror_body_mismatches_total', 'Matched messages whose body differs from the callback'],
+  bodyNotChecked: ['mirror_body_not_checked_total', 'Matched messages whose body was not compared: nginx did not capture the callback body'],
   nginxRejected: ['mirror_nginx_rejected_total', 'Callbacks nginx rejected before the mirror could run'],
 } as const satisfies Partial<Record<keyof ParityCounts, readonly [string, string]>>;
 

@@ -49,7 +49,7 @@ export interface SqsRead {
  * queue's region (the API's when the queue URL names none, as an emulator's may not),
  * an endpoint override for emulators, the SDK's retry modes.
  */
-function createSqsClient(options: { region?: string; endpoint?: string; retryMode?: 'standard' | 'adaptive'; credentials?: { accessKeyId: string; secretAccessKey: string } }): SQSClient {
+export function createSqsClient(options: { region?: string; endpoint?: string; retryMode?: 'standard' | 'adaptive'; credentials?: { accessKeyId: string; secretAccessKey: string } }): SQSClient {
   return new SQSClient({
     ...(options.region ? { region: options.region } : {}),
     ...(options.credentials ? { credentials: options.credentials } : {}),
