@@ -32,7 +32,8 @@ describe('mirror.transport ship', () => {
     expect(server).not.toMatch(/^\s*resolver /m);
     expect(server).toContain('access_log /var/log/nginx/mirror-parity.log mirror_bizppurio_parity;');
     expect(server).toContain('proxy_pass http://127.0.0.1:8080;');
-    expect(http).toContain('"content_length":"$content_length","probe":"$http_x_mirror_probe"');
+    expect(http).toContain(',"probe":"$http_x_mirror_probe"');
+    expect(http).toContain('"body":"$request_body","content_length":"$content_length"');
     expect(http).toContain('"body":"$request_body"');
     expect(http).toContain('"apigw":"$mirror_bizppurio_sampled"');
     for (const file of rendered.files) await expect(file.contents).toMatchFileSnapshot(`__snapshots__/${phase}/${file.name}`);
