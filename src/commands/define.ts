@@ -22,7 +22,7 @@ interface SharedFlags {
   json?: boolean;
 }
 
-export interface RunContext {
+interface RunContext {
   /** Aborted on SIGINT/SIGTERM when the definition is `interruptible`; never aborted otherwise. */
   signal: AbortSignal;
 }
