@@ -34,8 +34,8 @@ export interface CommandDefinition<Opts, Args extends unknown[], Result extends 
   arguments?: readonly { syntax: string; description: string }[];
   /** In help order; exactly one of them is `jsonOption(...)`. */
   options: readonly Option[];
-  /** Listen for SIGINT/SIGTERM while `run` runs and abort `context.signal` on either. */
-  interruptible?: boolean;
+  /** Listen for SIGINT/SIGTERM while `run` runs and abort `context.signal` on either (a function: only for these flags). */
+  interruptible?: boolean | ((opts: Opts & SharedFlags) => boolean);
   run(opts: Opts & SharedFlags, args: Args, context: RunContext): Promise<Result>;
   /** stdout without --json; may be async to import its formatter lazily, beside the command. */
   formatText(result: Result): string | Promise<string>;
@@ -119,7 +119,8 @@ export function defineCommand<Opts, Args extends unknown[], Result extends { exi
         // commander passes the positional arguments, then the options, then the command.
         const args = params.slice(0, -2) as Args;
         const opts = params.at(-2) as Opts & SharedFlags;
-        const result = definition.interruptible
+        const interruptible = typeof definition.interruptible === 'function' ? definition.interruptible(opts) : definition.interruptible;
+        const result = interruptible
           ? await withInterrupt((signal) => definition.run(opts, args, { signal }))
           : await definition.run(opts, args, { signal: new AbortController().signal });
         const stdout = await (opts.json ? (definition.formatJson ?? pretty)(result) : definition.formatText(result));

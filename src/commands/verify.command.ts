@@ -32,11 +32,12 @@ export const verifyCommand = defineCommand<VerifyFlags, [], VerifyOutcome>({
     option('--listen <host:port>', 'with --watch: where /metrics is served', '127.0.0.1:9464'),
     option('--cutover-state <file>', 'with --watch: the phase gauge follows this cutover state file (e.g. .mirror/state.json)'),
   ],
-  // --watch handles SIGINT/SIGTERM itself (runWatch stops on either and reports), as the demo calls it too.
-  async run(opts) {
+  // --watch runs until Ctrl-C (or SIGTERM), then reports; a one-shot verify keeps Node's default (the signal ends it).
+  interruptible: (opts) => Boolean(opts.watch),
+  async run(opts, _args, { signal }) {
     if (opts.watch) {
       const { runWatch } = await import('./watch.js');
-      const result = await runWatch(opts);
+      const result = await runWatch({ ...opts, signal });
       return { exitCode: result.exitCode, watch: true, result };
     }
     const { runVerify } = await import('./verify.js');
