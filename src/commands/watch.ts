@@ -95,9 +95,8 @@ export async function runWatch(options: WatchOptions): Promise<WatchResult> {
   const outer = options.signal;
   const onAbort = () => stop.abort();
   if (outer?.aborted) stop.abort();
+  // Ctrl-C arrives as `signal`: the command's shared SIGINT/SIGTERM handling (commands/define.ts) aborts it.
   outer?.addEventListener('abort', onAbort);
-  process.once('SIGINT', onAbort);
-  process.once('SIGTERM', onAbort);
   let receiveFailure: unknown;
   let receiving: Promise<unknown> | undefined;
   let ticks = 0;
@@ -152,8 +151,6 @@ export async function runWatch(options: WatchOptions): Promise<WatchResult> {
   } finally {
     stop.abort();
     outer?.removeEventListener('abort', onAbort);
-    process.removeListener('SIGINT', onAbort);
-    process.removeListener('SIGTERM', onAbort);
     await receiving;
     sqs.destroy();
     await follower.close();

@@ -80,7 +80,12 @@ export async function startThrottlingFront(options: {
         res.writeHead(throttled.status, { 'content-type': 'application/json', 'x-amzn-errortype': throttled.errorType }).end(throttled.body);
         return;
       }
-      const headers = Object.fromEntries(Object.entries(req.headers).filter(([k]) => !['connection', 'content-length', 'transfer-encoding'].includes(k))) as Record<string, string>;
+      // Forward the names in the case they came: the stand-in, like API Gateway's mapping templates, looks a header up in its exact case.
+      const headers: Record<string, string> = {};
+      for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
+        const name = req.rawHeaders[i]!;
+        if (!['connection', 'content-length', 'transfer-encoding'].includes(name.toLowerCase())) headers[name] = req.rawHeaders[i + 1]!;
+      }
       request(`https://127.0.0.1:${options.upstreamPort}${req.url}`, { method: 'POST', headers, body: Buffer.concat(chunks), dispatcher: agent })
         .then(async (answer) => {
           const body = await answer.body.text();
