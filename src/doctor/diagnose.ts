@@ -5,7 +5,8 @@
  * the report: execution logs carry callback bodies, and those hold phone numbers.
  * Only the host name a resolver or TLS error names is kept, as the subject.
  */
-import { knownFailures, type KnownFailure } from './knownFailures.js';
+import { knownFailures } from './knownFailures.js';
+import type { KnownFailure } from './knownFailure.js';
 
 export interface DoctorInput {
   /** File name, `-` for stdin, or `--text`. */

@@ -5,19 +5,7 @@
  * Order matters: the first pattern that matches a line claims it.
  */
 import { missingCauseFailures } from './missingCauseFailures.js';
-
-type FailureSource = 'nginx' | 'api-gateway' | 'sqs';
-
-export interface KnownFailure {
-  id: string;
-  source: FailureSource;
-  title: string;
-  pattern: RegExp;
-  cause: string;
-  fix: string;
-  /** Config key to change, or the rendered directive when no key covers it. */
-  change: string;
-}
+import type { KnownFailure } from './knownFailure.js';
 
 export const knownFailures: readonly KnownFailure[] = [
   // First: an answers-log line names an upstream error a later pattern would also claim.

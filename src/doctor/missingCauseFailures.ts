@@ -4,7 +4,7 @@
  * entry per cause a missing callback can carry (src/verify/gatewayAnswers.ts), so
  * `mirror doctor <answers log>` names the fix for each. The lines hold no body.
  */
-import type { KnownFailure } from './knownFailures.js';
+import type { KnownFailure } from './knownFailure.js';
 
 const answer = '"kind":"(?:mirror|ship)"';
 /**

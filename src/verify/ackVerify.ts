@@ -5,7 +5,7 @@
  */
 import { ExitCode, UsageError } from '../errors.js';
 import type { MirrorConfig } from '../config/types.js';
-import type { VerifyResult, VerifySettings } from './parity.js';
+import type { VerifyResult, VerifySettings } from './verifyResult.js';
 import { AckLedger, applyAckGate } from './engine/ackLedger.js';
 import { readAnswers } from './sources/ackSource.js';
 import { answersLogPath } from '../config/answersLogPath.js';

@@ -7,23 +7,22 @@
  * they hold. No body is kept unless `showBodies`, and the vendor's personal fields
  * stay masked unless `redact` is false.
  */
-import { ExitCode, MissingDependencyError, UsageError } from '../errors.js';
+import { MissingDependencyError, UsageError } from '../errors.js';
 import type { MirrorConfig } from '../config/types.js';
 import { durationPattern, durationToMs } from '../config/nginxValues.js';
 import { vendorPreset } from '../vendors/index.js';
 import { ParityLedger, type ParityJudgement } from './engine/parityLedger.js';
-import { applyGate, verdictExitCode, type GateResult } from './engine/gate.js';
-import { parseMatchMode, type MatchMode } from './engine/matchKey.js';
+import { applyGate, verdictExitCode } from './engine/gate.js';
+import { parseMatchMode } from './engine/matchKey.js';
 import type { CallbackRecord, QueueMessage } from './engine/records.js';
 import { readParityLogs, resolveParityLogs, type ParityLogRead } from './sources/parityLogSource.js';
-import { readOffline, type OfflineReading } from './sources/offlineRead.js';
-import type { SqsRead } from './sources/sqsSource.js';
+import { readOffline } from './sources/offlineRead.js';
 import { expandGlob } from '../fs/glob.js';
 import { gateWithInFlight, inFlightFrom, type InFlight } from './engine/inFlight.js';
 import { peekRefusal } from './engine/redrivePolicy.js';
-import type { AnswersRead } from './sources/ackSource.js';
-import type { MissingWithCause } from './engine/ackLedger.js';
-import type { MissingCause } from './engine/gatewayAnswers.js';
+import type { VerifyResult, VerifySettings } from './verifyResult.js';
+
+export type { VerifyResult } from './verifyResult.js';
 
 export interface ParityOptions {
   /** Parity logs, globs or `-` (default: the config's parityLog.path). */
@@ -47,27 +46,6 @@ export interface ParityOptions {
   allowRedriveReceives?: boolean;
 }
 
-export interface VerifyResult {
-  exitCode: ExitCode;
-  verdict: GateResult['verdict'];
-  gate: GateResult;
-  parity: number | null;
-  counts: ParityJudgement['counts'] & { unparseable: number };
-  lagMs: ParityJudgement['lagMs'];
-  missing: ParityJudgement['missing'];
-  mismatches: (ParityJudgement['mismatches'][number] & { callbackBody?: string; messageBody?: string })[];
-  unexpected: ParityJudgement['unexpected'];
-  parityLogs: ParityLogRead;
-  sqs: (SqsRead & { note: string }) | { note: string; answers: AnswersRead } | { archives: string[]; messages: number; unreadable: { file: string; line: number }[]; reading: OfflineReading };
-  window: { since?: string; until?: string; graceMs: number };
-  match: MatchMode;
-  /** Live SQS runs: what the queue held out of this run's sight, read before and after it. */
-  inFlight?: InFlight;
-  /** `--mode ack`: callbacks sent with no answer (timeout, reset), and the missing and unknown ones by cause. */
-  ack?: { unknown: number; unknownList: MissingWithCause[]; byCause: Record<string, number>; byCauseLabel: Partial<Record<MissingCause, number>> };
-  /** Receives this run added to messages' ApproximateReceiveCount (peek and consume receive; ack none). */
-  receivesAdded?: number;
-}
 
 /** The comparison over a loaded config: what `mirror verify` reports and the parity gate judges. */
 export async function compareParity(config: MirrorConfig, options: ParityOptions): Promise<VerifyResult> {
@@ -188,15 +166,6 @@ export async function compareParity(config: MirrorConfig, options: ParityOptions
   };
 }
 
-export interface VerifySettings {
-  match: MatchMode;
-  graceMs: number;
-  since?: number;
-  until?: number;
-  gate: number;
-  minSample: number;
-  mode: 'peek' | 'consume' | 'ack';
-}
 
 /** Flags over config defaults, each checked with a message naming the flag. */
 export function verifySettings(options: ParityOptions, config: MirrorConfig, now: number): VerifySettings {
