@@ -12,7 +12,7 @@
 import { createServer, type Server } from 'node:http';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { readState as readCutoverState } from '../cutover/state.js';
-import { ExitCode, UsageError } from '../errors.js';
+import { ExitCode, MissingDependencyError, UsageError } from '../errors.js';
 import { loadConfig } from '../config/load.js';
 import { ParityLedger, type MissingCallback, type ParityCounts, type ParityJudgement } from '../verify/engine/parityLedger.js';
 import { applyGate, formatRatio, verdictExitCode } from '../verify/engine/gate.js';
@@ -23,6 +23,9 @@ import { readQueue, sqsClientFor } from '../verify/sources/sqsSource.js';
 import type { VerifyOptions } from './verify.js';
 import { verifySettings } from '../verify/parity.js';
 import { parseHostPort } from '../flags/options.js';
+import { readQueueAttributes } from '../verify/sources/queueAttributes.js';
+import { peekRefusal } from '../verify/engine/redrivePolicy.js';
+import type { MissingCause } from '../verify/engine/gatewayAnswers.js';
 
 export interface WatchOptions extends VerifyOptions {
   /** host:port for /metrics (default 127.0.0.1:9464; port 0 picks a free one). */
@@ -49,6 +52,8 @@ export interface WatchOptions extends VerifyOptions {
 
 export interface WatchResult {
   exitCode: ExitCode;
+  /** Ack mode: callbacks sent with no answer (timeout, reset), and the missing and unknown ones by cause. */
+  ack?: { unknown: number; byCause: Record<string, number>; byCauseLabel: Partial<Record<MissingCause, number>> };
   ticks: number;
   parity: number | null;
   counts: ParityCounts & { unparseable: number };
@@ -64,13 +69,18 @@ export async function runWatch(options: WatchOptions): Promise<WatchResult> {
   const parityLog = options.parityLog?.length ? options.parityLog : [config.parityLog.path];
   const startedAt = Date.now();
   const verifying = verifySettings(options, config, startedAt);
+  const { host, port } = parseHostPort(options.listen ?? '127.0.0.1:9464', '--listen', { listen: true, example: '127.0.0.1:9464' });
   if (verifying.mode === 'ack') {
-    throw new UsageError(
-      `--watch --mode ack is not available yet${options.mode ? '' : ' (verify.liveConsumer is true, so ack is the default)'}: run one-shot \`mirror verify --mode ack\` on a schedule, or --mode peek on a queue that has no consumer`,
-    );
+    // The queue is never touched: judged from API Gateway's answers (src/commands/watchAck.ts).
+    const { runAckWatch } = await import('./watchAck.js');
+    return runAckWatch({ options, config, parityLog, settings: verifying, startedAt, host, port });
   }
   const settings = { ...verifying, mode: verifying.mode };
-  const { host, port } = parseHostPort(options.listen ?? '127.0.0.1:9464', '--listen', { listen: true, example: '127.0.0.1:9464' });
+  if (settings.mode === 'peek') {
+    // As the one-shot peek: never let this watch's receives move a message to the dead-letter queue unasked.
+    const refusal = await peekRefusalOf(config, options.allowRedriveReceives === true);
+    if (refusal) throw new UsageError(`verify --watch --mode peek refused: ${refusal}`);
+  }
   const metrics = new ParityMetrics({ now: startedAt });
   metrics.setPhase(config.phase);
   const ledger = new ParityLedger({ match: settings.match, graceMs: settings.graceMs, since: settings.since ?? startedAt });
@@ -230,10 +240,30 @@ export function formatWatchText(r: WatchResult): string {
     `${verdict}: parity ${r.parity === null ? 'n/a' : formatRatio(r.parity)} over everything the watch judged (${c.matched + c.missing} callbacks, ${r.ticks} intervals)`,
     `  callbacks ${c.callbacks}  matched ${c.matched}  missing ${c.missing}  unexpected ${c.unexpected}  duplicates ${c.duplicates}  body mismatches ${c.bodyMismatches}  body not checked ${c.bodyNotChecked}`,
     `  nginx-rejected ${c.nginxRejected}  unparseable lines ${c.unparseable}  still undecided ${r.undecided}  log rotations ${r.rotations}`,
+    ...(r.ack
+      ? [
+          `  unknown (sent, no answer: may have landed) ${r.ack.unknown}`,
+          ...Object.entries(r.ack.byCause).sort((a, b) => b[1] - a[1]).map(([cause, n]) => `  missing or unknown by cause: ${cause} ${n}`),
+        ]
+      : []),
   ].join('\n');
 }
 
-function serveMetrics(metrics: ParityMetrics, host: string, port: number): Promise<Server> {
+/** The queue's redrive policy against a peek: why it must not run, or undefined. */
+async function peekRefusalOf(config: Parameters<typeof sqsClientFor>[0], allowed: boolean): Promise<string | undefined> {
+  const client = sqsClientFor(config);
+  const attributes = await readQueueAttributes(client, config.sqs.queueUrl)
+    .catch((error: Error) => {
+      throw new MissingDependencyError(`cannot reach SQS at ${config.sqs.endpoint ?? config.sqs.queueUrl} to read the queue's attributes: ${error.message}`, [
+        'check AWS credentials (the default provider chain), sqs:GetQueueAttributes on the queue, and sqs.endpoint for an emulator',
+      ]);
+    })
+    .finally(() => client.destroy());
+  // A watch peeks each message once: its visibility (12 h by default) outlasts the grace.
+  return peekRefusal(attributes.redrivePolicy, 1, allowed);
+}
+
+export function serveMetrics(metrics: ParityMetrics, host: string, port: number): Promise<Server> {
   const server = createServer((req, res) => {
     if (req.method !== 'GET' || req.url?.split('?')[0] !== '/metrics') {
       res.writeHead(404).end();
@@ -277,7 +307,7 @@ function backOffAfterErrors(client: SQSClient, signal: AbortSignal): void {
   );
 }
 
-function abortableDelay(ms: number, signal: AbortSignal): Promise<void> {
+export function abortableDelay(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal.aborted) return resolve();
     const done = () => {
