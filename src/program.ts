@@ -133,6 +133,7 @@ export function buildProgram(emit: Emit): Command {
     .option('--nginx <path>', 'nginx binary')
     .option('--keep', 'leave everything running after the walk, until Ctrl-C')
     .option('-c, --config <file>', 'walk your own mirror.yaml (its names; only ports, resolver, queue endpoint and certificates become local)')
+    .option('--consumer', 'run a consumer beside the queue (receive and delete): the gates and the watch judge from API Gateway\'s answers')
     .option('--json', 'print the summary as JSON')
     .action(async (opts) => {
       const { runDemo, formatDemoText } = await import('./commands/demo.js');
@@ -150,6 +151,7 @@ export function buildProgram(emit: Emit): Command {
           ...(opts.listen ? { listen: opts.listen } : {}),
           ...(opts.nginx ? { nginx: opts.nginx } : {}),
           keep: Boolean(opts.keep),
+          ...(opts.consumer ? { consumer: true } : {}),
           ...(opts.config ? { config: opts.config } : {}),
           signal: stop.signal,
           progress: (line: string) => process.stderr.write(`${line}\n`),
@@ -237,6 +239,7 @@ export function buildProgram(emit: Emit): Command {
       sub.addOption(new Option('--phase <phase>', 'phase nginx runs').choices(phases).default('shadow'));
       sub.option('--sample <percent>', "percent mirrored (default: the config's mirror.sample)");
       sub.option('-c, --config <file>', 'your mirror.yaml: its names run in the sandbox, only ports, resolver, queue endpoint and certificates become local');
+      sub.option('--consumer', 'run a consumer that receives and deletes, as the real one does (verify.liveConsumer: true in the written config)');
     }
     sub.action(async (opts) => {
       const commands = await import('./commands/sandbox.js');
