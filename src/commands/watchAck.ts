@@ -38,7 +38,7 @@ function shipAckLog(config: MirrorConfig): string | undefined {
 }
 
 /** The answers logs a watch follows: --ack-log, the mirror location's answers log, ship.ackLog (once each). */
-export function answersLogsToFollow(config: MirrorConfig, ackLog: readonly string[] = []): string[] {
+function answersLogsToFollow(config: MirrorConfig, ackLog: readonly string[] = []): string[] {
   const files = [...ackLog, answersLogPath(config)];
   const ship = shipAckLog(config);
   if (ship) files.push(ship);
@@ -157,7 +157,7 @@ function causesText(j: AckStreamJudgement): string {
 }
 
 /** The terminal view in ack mode: counts, parity, unknowns, causes, the most recent missing ids. */
-export function ackLiveView(j: AckStreamJudgement, unparseable: number, unreadableAnswers: number, undecided: number, recent: RecentMissing): string {
+function ackLiveView(j: AckStreamJudgement, unparseable: number, unreadableAnswers: number, undecided: number, recent: RecentMissing): string {
   const c = j.counts;
   const last = recent.lastOnes().map((m) => `${m.requestId} (${new Date(m.timeMs).toISOString()})`);
   return [
@@ -170,7 +170,7 @@ export function ackLiveView(j: AckStreamJudgement, unparseable: number, unreadab
 }
 
 /** Without a terminal: one line per interval in ack mode. */
-export function ackLogLine(j: AckStreamJudgement, fresh: { ids: readonly string[]; more: number }, now: number): string {
+function ackLogLine(j: AckStreamJudgement, fresh: { ids: readonly string[]; more: number }, now: number): string {
   const c = j.counts;
   const causes = Object.entries(j.byCauseLabel).filter(([, n]) => n > 0).map(([cause, n]) => `${cause}:${n}`).join(',');
   const line = `${new Date(now).toISOString()} mode ack parity ${j.parity === null ? 'n/a' : formatRatio(j.parity)} callbacks ${c.callbacks} delivered ${c.matched} missing ${c.missing} unknown ${j.unknownCount} pending ${c.pending} causes ${causes || '-'}`;
