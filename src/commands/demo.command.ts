@@ -10,6 +10,7 @@ interface DemoFlags {
   nginx?: string;
   keep?: boolean;
   config?: string;
+  consumer?: boolean;
 }
 
 export const demoCommand = defineCommand<DemoFlags, [], DemoResult>({
@@ -23,6 +24,7 @@ export const demoCommand = defineCommand<DemoFlags, [], DemoResult>({
     option('--nginx <path>', 'nginx binary'),
     option('--keep', 'leave everything running after the walk, until Ctrl-C'),
     configOption('walk your own mirror.yaml (its names; only ports, resolver, queue endpoint and certificates become local)'),
+    option('--consumer', "run a consumer beside the queue (receive and delete): the gates and the watch judge from API Gateway's answers"),
     jsonOption('print the summary as JSON'),
   ],
   // Ctrl-C stops the walk and every process it started.
@@ -37,6 +39,7 @@ export const demoCommand = defineCommand<DemoFlags, [], DemoResult>({
       ...(opts.listen ? { listen: opts.listen } : {}),
       ...(opts.nginx ? { nginx: opts.nginx } : {}),
       keep: Boolean(opts.keep),
+      ...(opts.consumer ? { consumer: true } : {}),
       ...(opts.config ? { config: opts.config } : {}),
       signal,
       progress: (line: string) => process.stderr.write(`${line}\n`),

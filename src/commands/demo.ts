@@ -10,7 +10,11 @@
  * gate into primary catches it, and a rollback and the fix follow.
  *
  * `mirror verify --watch` runs beside it in consume mode: it serves the metrics
- * and archives every message, and the gates verify against that archive.
+ * and archives every message, and the gates verify against that archive. With
+ * `consumer`, a consumer receives and deletes beside the queue as the real one
+ * does: the queue is live, so the watch and every parity gate judge from API
+ * Gateway's answers (ack mode) and never touch it, and the summary shows the
+ * missing callbacks by cause.
  * Nothing here prints a callback body: they hold phone numbers.
  */
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -44,6 +48,8 @@ export interface DemoOptions {
   signal?: AbortSignal;
   /** The user's mirror.yaml: the walk runs their names (sandboxConfig.ts says what becomes local). */
   config?: string;
+  /** Run a consumer beside the queue (receive and delete): the gates and the watch judge in ack mode. */
+  consumer?: boolean;
 }
 
 interface DemoStep {
@@ -88,6 +94,11 @@ export interface DemoResult {
   processes: { name: string; pid: number }[];
   /** Why the verdict is fail (empty on pass). */
   problems: string[];
+  /**
+   * With the consumer: one ack-mode verify over the whole walk (the nginx-logged phases),
+   * its missing and unknown callbacks by cause ("http-403 (403 ForbiddenException)").
+   */
+  ack?: { mode: 'ack'; callbacks: number; delivered: number; missing: number; unknown: number; byCause: Record<string, number> };
 }
 
 const brokenLabel = 'shadow-domain (broken)';
@@ -117,7 +128,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     const graceMs = 2_000;
     const minSample = Math.max(5, Math.floor((rate * Math.max(soakMs - graceMs, 1_000)) / 1000 / 2));
     const tree = sandbox.configTree();
-    tree.verify = { grace: '2s', gate: 0.999, minSample };
+    tree.verify = { grace: '2s', gate: 0.999, minSample, ...(options.consumer ? { liveConsumer: true } : {}) };
     const configPath = join(workDir, 'mirror.yaml');
     const writeConfig = () => writeFile(configPath, stringify(tree));
     await writeConfig();
@@ -140,7 +151,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     const probe = mirrorProbe({ count: 3, timeout: '15s', connectTo: `127.0.0.1:${sandbox.gatewayPort}`, ca: sandbox.stack.ca.caPath });
     // The cutover's own gates: into shadow, validate + lint + a probe; later, verify over
     // the soak window, against the archive the watch writes (it consumes the queue).
-    const gate: Gate = defaultGate({ probe, parityLog: [sandbox.stack.parityLogPath], sqsArchive: [archive] });
+    // With the consumer the queue is live: no archive, so the gates judge from API Gateway's answers (verify.liveConsumer).
+    const gate: Gate = defaultGate({ probe, parityLog: [sandbox.stack.parityLogPath], ...(options.consumer ? {} : { sqsArchive: [archive] }) });
 
     // verify --watch: metrics, and the archive every gate verifies against. It starts
     // once shadow is entered: before that nothing reaches SQS but the gate's probes,
@@ -151,8 +163,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
         watching = runWatch({
           config: configPath,
           parityLog: [sandbox.stack.parityLogPath],
-          mode: 'consume',
-          archive,
+          ...(options.consumer ? {} : { mode: 'consume' as const, archive }),
           since: demoStart,
           cutoverState: join(workDir, 'state', 'state.json'),
           listen: options.listen ?? '127.0.0.1:0',
@@ -169,7 +180,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       });
       await listening;
       if (!metricsUrl) await watching; // it failed to start: surface why
-      say(`demo: metrics at ${metricsUrl} (mirror verify --watch, consume mode into ${archive})`);
+      say(`demo: metrics at ${metricsUrl} (mirror verify --watch, ${options.consumer ? "ack mode: API Gateway's answers, the queue left to its consumer" : `consume mode into ${archive}`})`);
     };
 
     const steps: DemoStep[] = [];
@@ -214,6 +225,11 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     try {
       await sleep(Math.min(soakMs, 2_000), options.signal);
       await move('advance', 'shadow', 'validate + lint + probes into SQS');
+      // After the probes: they must find their messages in the queue, before a consumer takes them.
+      if (options.consumer) {
+        sandbox.startConsumer();
+        say('demo: a consumer now receives and deletes every message, as the real one does: the gates judge in ack mode');
+      }
       await startWatch();
       await soak('nginx mirrors every callback to the execute-api URL');
 
@@ -251,11 +267,13 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     const mustReachSqs = sentBodies.filter((r) => needsSqs(r.label)).length;
     const deadline = Date.now() + 20_000;
     if (!metricsUrl) await startWatch();
-    let messages = await readArchive(archive);
+    const readMessages = async () => (options.consumer ? [...(sandbox.consumer?.consumed ?? [])] : readArchive(archive));
+    let messages = await readMessages();
     while (Date.now() < deadline && countArrived(driver.records, messages) < mustReachSqs) {
       await sleep(250, options.signal);
-      messages = await readArchive(archive);
+      messages = await readMessages();
     }
+    const ack = options.consumer ? await ackSummary(configPath, sandbox.stack.parityLogPath, demoStart) : undefined;
     const figures = phaseFigures(driver.records, messages, sandbox);
     const lag = lagOf(driver.records, messages);
     const totals = {
@@ -284,6 +302,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
         { name: 'fauxqs', pid: sandbox.fauxqs.pid },
       ],
       problems,
+      ...(ack ? { ack } : {}),
     };
     if (options.keep) {
       say(formatDemoText(result));
@@ -475,7 +494,8 @@ class WalkStopped extends Error {}
 function describeStep(s: DemoStep): string {
   if (s.action === 'edit') return s.note;
   const head = `${s.action} ${s.from} -> ${s.to}: ${s.outcome.toUpperCase()}${s.outcome === 'done' ? '' : ` (exit ${s.exitCode})`}`;
-  const gate = s.gate ? `; gate ${s.gate.verdict}: ${s.gate.summary}` : '';
+  const byCause = s.gate?.figures.missingByCause;
+  const gate = s.gate ? `; gate ${s.gate.verdict}${s.gate.figures.mode === 'ack' ? ' (ack mode)' : ''}: ${s.gate.summary}${byCause !== undefined && byCause !== 'none' ? `; missing by cause: ${byCause}` : ''}` : '';
   const reload = s.reloadMs !== undefined ? `; nginx reloaded in ${s.reloadMs} ms` : '';
   return `${head}${gate}${reload}`;
 }
@@ -513,6 +533,14 @@ export function formatDemoText(result: DemoResult): string {
     `Delivery lag (SQS SentTimestamp - send time): p50 ${result.lagMs.p50 ?? '-'} ms, p95 ${result.lagMs.p95 ?? '-'} ms, max ${result.lagMs.max ?? '-'} ms`,
     `Metrics were served at ${result.metricsUrl}`,
   ];
+  if (result.ack) {
+    const a = result.ack;
+    const causes = Object.entries(a.byCause).sort((x, y) => y[1] - x[1]);
+    lines.push(
+      `Ack mode (a consumer ran beside the queue; judged from API Gateway's answers): ${a.callbacks} callbacks nginx sent, ${a.delivered} delivered, ${a.missing} missing, ${a.unknown} unknown`,
+      ...(causes.length === 0 ? ['  missing callbacks by cause: none'] : causes.map(([cause, n]) => `  missing by cause: ${cause} ${n}`)),
+    );
+  }
   for (const p of result.problems) lines.push(`problem: ${p}`);
   return lines.join('\n');
 }
@@ -530,4 +558,11 @@ async function readUserConfig(path: string): Promise<Record<string, any>> {
   }
   if (typeof tree !== 'object' || tree === null || Array.isArray(tree)) throw new UsageError(`${path}: expected a mapping of config keys`);
   return tree as Record<string, any>;
+}
+
+/** One ack-mode verify over the whole walk: the missing callbacks by cause, for the summary. */
+async function ackSummary(config: string, parityLog: string, since: string): Promise<NonNullable<DemoResult['ack']>> {
+  const { runVerify } = await import('./verify.js');
+  const r = await runVerify({ config, mode: 'ack', parityLog: [parityLog], since, gate: 0, minSample: 1 });
+  return { mode: 'ack', callbacks: r.counts.callbacks, delivered: r.counts.matched, missing: r.counts.missing, unknown: r.ack?.unknown ?? 0, byCause: r.ack?.byCause ?? {} };
 }

@@ -23,6 +23,7 @@ function sandboxAction(action: (typeof actions)[number]) {
             new Option('--phase <phase>', 'phase nginx runs').choices(phases).default('shadow'),
             option('--sample <percent>', "percent mirrored (default: the config's mirror.sample)"),
             configOption('your mirror.yaml: its names run in the sandbox, only ports, resolver, queue endpoint and certificates become local'),
+            option('--consumer', 'run a consumer that receives and deletes, as the real one does (verify.liveConsumer: true in the written config)'),
           ]
         : []),
     ],

@@ -23,6 +23,8 @@ export interface SandboxOptions {
   config?: string;
   phase?: string;
   sample?: number;
+  /** Run a consumer that receives and deletes (up only): the queue is live, verify judges in ack mode. */
+  consumer?: boolean;
   timeoutMs?: number;
 }
 
@@ -51,7 +53,7 @@ export async function sandboxUp(options: SandboxOptions): Promise<SandboxResult>
   const logPath = join(dir, 'supervisor.log');
   const log = await open(logPath, 'w', 0o600);
   // A daemon: its own process group, its output in the state dir, outliving this command.
-  const child = spawn(process.execPath, [...nodeEntryArgs('../sandbox/supervisorMain', import.meta.url), dir, phase, options.sample === undefined ? '' : String(options.sample), ...(userConfigPath ? [userConfigPath] : [])], {
+  const child = spawn(process.execPath, [...nodeEntryArgs('../sandbox/supervisorMain', import.meta.url), dir, phase, options.sample === undefined ? '' : String(options.sample), ...(userConfigPath || options.consumer ? [userConfigPath ?? ''] : []), ...(options.consumer ? ['consumer'] : [])], {
     detached: true,
     stdio: ['ignore', log.fd, log.fd],
   });

@@ -9,12 +9,11 @@
  * what happens while it runs. With `--since` the logs are read from their start
  * and the window starts there.
  */
-import { createServer, type Server } from 'node:http';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { readState as readCutoverState } from '../cutover/state.js';
-import { ExitCode, UsageError } from '../errors.js';
+import { ExitCode, MissingDependencyError, UsageError } from '../errors.js';
 import { loadConfig } from '../config/load.js';
-import { ParityLedger, type MissingCallback, type ParityCounts, type ParityJudgement } from '../verify/engine/parityLedger.js';
+import { ParityLedger, type MissingCallback, type ParityJudgement } from '../verify/engine/parityLedger.js';
 import { applyGate, formatRatio, verdictExitCode } from '../verify/engine/gate.js';
 import { parseParityLogLine } from '../verify/engine/parityLogLine.js';
 import { LogFollower } from '../verify/sources/logFollower.js';
@@ -23,39 +22,14 @@ import { readQueue, sqsClientFor } from '../verify/sources/sqsSource.js';
 import type { VerifyOptions } from './verify.js';
 import { verifySettings } from '../verify/parity.js';
 import { parseHostPort } from '../flags/options.js';
+import { readQueueAttributes } from '../verify/sources/queueAttributes.js';
+import { peekRefusal } from '../verify/engine/redrivePolicy.js';
+import { abortableDelay, RecentMissing, serveMetrics, type WatchOptions, type WatchResult } from './watchParts.js';
 
-export interface WatchOptions extends VerifyOptions {
-  /** host:port for /metrics (default 127.0.0.1:9464; port 0 picks a free one). */
-  listen?: string;
-  /** How often the logs are read, the ledger judged, the metrics and the view updated (default 1000 ms). */
-  intervalMs?: number;
-  /** Seconds a peeked message stays invisible to its real consumers (default 43200, SQS's maximum). */
-  visibilitySeconds?: number;
-  /** Long-poll wait per receive, seconds (default 5; at most 20, SQS's limit). */
-  waitSeconds?: number;
-  signal?: AbortSignal;
-  /** Where the live view or log lines go (default stderr). */
-  print?: (text: string, redraw: boolean) => void;
-  /** Live view redrawn in place (a terminal) or one line per interval; default: whether stderr is a terminal. */
-  terminal?: boolean;
-  /**
-   * The cutover state file (`mirror cutover --state`): the phase gauge follows the
-   * phase it records, read each interval; without it the gauge shows the config's phase.
-   */
-  cutoverState?: string;
-  /** Called once the metrics server listens. */
-  onListening?: (address: { host: string; port: number }) => void;
-}
+export { RecentMissing } from './watchParts.js';
+export type { WatchOptions, WatchResult } from './watchParts.js';
 
-export interface WatchResult {
-  exitCode: ExitCode;
-  ticks: number;
-  parity: number | null;
-  counts: ParityCounts & { unparseable: number };
-  /** Callbacks and messages still undecided when the watch stopped. */
-  undecided: number;
-  rotations: number;
-}
+
 
 export async function runWatch(options: WatchOptions): Promise<WatchResult> {
   if (options.parityLog?.includes('-')) throw new UsageError('--watch follows files; - (stdin) is for one-shot verify');
@@ -64,13 +38,18 @@ export async function runWatch(options: WatchOptions): Promise<WatchResult> {
   const parityLog = options.parityLog?.length ? options.parityLog : [config.parityLog.path];
   const startedAt = Date.now();
   const verifying = verifySettings(options, config, startedAt);
+  const { host, port } = parseHostPort(options.listen ?? '127.0.0.1:9464', '--listen', { listen: true, example: '127.0.0.1:9464' });
   if (verifying.mode === 'ack') {
-    throw new UsageError(
-      `--watch --mode ack is not available yet${options.mode ? '' : ' (verify.liveConsumer is true, so ack is the default)'}: run one-shot \`mirror verify --mode ack\` on a schedule, or --mode peek on a queue that has no consumer`,
-    );
+    // The queue is never touched: judged from API Gateway's answers (src/commands/watchAck.ts).
+    const { runAckWatch } = await import('./watchAck.js');
+    return runAckWatch({ options, config, parityLog, settings: verifying, startedAt, host, port });
   }
   const settings = { ...verifying, mode: verifying.mode };
-  const { host, port } = parseHostPort(options.listen ?? '127.0.0.1:9464', '--listen', { listen: true, example: '127.0.0.1:9464' });
+  if (settings.mode === 'peek') {
+    // As the one-shot peek: never let this watch's receives move a message to the dead-letter queue unasked.
+    const refusal = await peekRefusalOf(config, options.allowRedriveReceives === true);
+    if (refusal) throw new UsageError(`verify --watch --mode peek refused: ${refusal}`);
+  }
   const metrics = new ParityMetrics({ now: startedAt });
   metrics.setPhase(config.phase);
   const ledger = new ParityLedger({ match: settings.match, graceMs: settings.graceMs, since: settings.since ?? startedAt });
@@ -191,33 +170,6 @@ export function logLine(j: ParityJudgement, fresh: { ids: readonly string[]; mor
   return `${line} new_missing ${fresh.ids.length > 0 ? fresh.ids.join(',') : '-'}${fresh.more > 0 ? ` (+${fresh.more} more)` : ''}`;
 }
 
-/**
- * The missing callbacks the views name, fed by the ledger's onMissing: the last
- * few for the terminal, and those new since the last log line (at most 10 named,
- * the rest counted). Bounded, however long the watch runs.
- */
-export class RecentMissing {
-  private readonly last: MissingCallback[] = [];
-  private fresh: string[] = [];
-  private freshMore = 0;
-  constructor(private readonly keep = 5, private readonly name = 10) {}
-  add(m: MissingCallback): void {
-    this.last.push(m);
-    if (this.last.length > this.keep) this.last.shift();
-    if (this.fresh.length < this.name) this.fresh.push(m.requestId);
-    else this.freshMore++;
-  }
-  lastOnes(): readonly MissingCallback[] {
-    return this.last;
-  }
-  /** The ones new since the previous call. */
-  takeFresh(): { ids: string[]; more: number } {
-    const out = { ids: this.fresh, more: this.freshMore };
-    this.fresh = [];
-    this.freshMore = 0;
-    return out;
-  }
-}
 
 /** What the command prints when the watch stops: the verdict over everything it judged. */
 export function formatWatchText(r: WatchResult): string {
@@ -227,27 +179,29 @@ export function formatWatchText(r: WatchResult): string {
     `${verdict}: parity ${r.parity === null ? 'n/a' : formatRatio(r.parity)} over everything the watch judged (${c.matched + c.missing} callbacks, ${r.ticks} intervals)`,
     `  callbacks ${c.callbacks}  matched ${c.matched}  missing ${c.missing}  unexpected ${c.unexpected}  duplicates ${c.duplicates}  body mismatches ${c.bodyMismatches}  body not checked ${c.bodyNotChecked}`,
     `  nginx-rejected ${c.nginxRejected}  unparseable lines ${c.unparseable}  still undecided ${r.undecided}  log rotations ${r.rotations}`,
+    ...(r.ack
+      ? [
+          `  unknown (sent, no answer: may have landed) ${r.ack.unknown}`,
+          ...Object.entries(r.ack.byCause).sort((a, b) => b[1] - a[1]).map(([cause, n]) => `  missing or unknown by cause: ${cause} ${n}`),
+        ]
+      : []),
   ].join('\n');
 }
 
-function serveMetrics(metrics: ParityMetrics, host: string, port: number): Promise<Server> {
-  const server = createServer((req, res) => {
-    if (req.method !== 'GET' || req.url?.split('?')[0] !== '/metrics') {
-      res.writeHead(404).end();
-      return;
-    }
-    metrics
-      .metrics()
-      .then((text) => res.writeHead(200, { 'content-type': metrics.contentType }).end(text))
-      .catch(() => res.writeHead(500).end());
-  });
-  return new Promise((resolve, reject) => {
-    server.once('error', (error: NodeJS.ErrnoException) =>
-      reject(new UsageError(`--listen ${host}:${port}: ${error.code === 'EADDRINUSE' ? 'the port is in use' : error.message}`)),
-    );
-    server.listen(port, host, () => resolve(server));
-  });
+/** The queue's redrive policy against a peek: why it must not run, or undefined. */
+async function peekRefusalOf(config: Parameters<typeof sqsClientFor>[0], allowed: boolean): Promise<string | undefined> {
+  const client = sqsClientFor(config);
+  const attributes = await readQueueAttributes(client, config.sqs.queueUrl)
+    .catch((error: Error) => {
+      throw new MissingDependencyError(`cannot reach SQS at ${config.sqs.endpoint ?? config.sqs.queueUrl} to read the queue's attributes: ${error.message}`, [
+        'check AWS credentials (the default provider chain), sqs:GetQueueAttributes on the queue, and sqs.endpoint for an emulator',
+      ]);
+    })
+    .finally(() => client.destroy());
+  // A watch peeks each message once: its visibility (12 h by default) outlasts the grace.
+  return peekRefusal(attributes.redrivePolicy, 1, allowed);
 }
+
 
 /**
  * The receivers retry at once after an error; a lasting one (a deleted queue,
@@ -274,15 +228,3 @@ function backOffAfterErrors(client: SQSClient, signal: AbortSignal): void {
   );
 }
 
-function abortableDelay(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
-}

@@ -89,6 +89,10 @@ async function parityGate(ctx: GateContext, options: DefaultGateOptions): Promis
     unexpected: c.unexpected,
     duplicates: c.duplicates,
     ...(report.lagMs.p95 !== undefined && report.lagMs.p95 !== null ? { lagP95Ms: report.lagMs.p95 } : {}),
+    // Ack mode (verify.liveConsumer): judged from API Gateway's answers; why each callback is missing.
+    ...(report.ack
+      ? { mode: 'ack', unknown: report.ack.unknown, missingByCause: Object.entries(report.ack.byCause).sort((a, b) => b[1] - a[1]).map(([cause, n]) => `${cause} ${n}`).join(', ') || 'none' }
+      : {}),
   };
   const parity = report.parity === null ? 'n/a' : formatRatio(report.parity);
   const window = ctx.since ? ` since ${ctx.since}` : ' over the whole parity log';

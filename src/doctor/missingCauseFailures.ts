@@ -73,6 +73,16 @@ export const missingCauseFailures: readonly KnownFailure[] = [
     change: 'mirror.readTimeout',
   },
   {
+    id: 'answer-connect-timeout',
+    source: 'nginx',
+    title: 'the connection or its TLS handshake timed out (cause timeout, nothing sent)',
+    // 504 with no connect time: proxy_connect_timeout ran out before the handshake completed (nginx 1.22, measured).
+    pattern: new RegExp(`${answer}.*"status":504,"upstream_status":"(?:[^"]*, )?504","upstream_connect_time":"(?:[^"]*, )?-"`),
+    cause: 'nothing was sent: connecting to API Gateway, TLS handshake included, took longer than mirror.connectTimeout (a slow or overloaded path, or a busy host).',
+    fix: 'raise mirror.connectTimeout a little (it covers the TLS handshake), and check the network path and this host\'s load.',
+    change: 'mirror.connectTimeout',
+  },
+  {
     id: 'answer-connect-refused',
     source: 'nginx',
     title: 'connection refused (cause connect-refused)',

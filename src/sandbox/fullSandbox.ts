@@ -17,6 +17,7 @@ import { sandboxRawConfig } from './sandboxConfig.js';
 import { startShadowStack, type ShadowStack, type ShadowStackOptions } from './shadowStack.js';
 import type { QueueMessage } from '../verify/engine/records.js';
 import { toQueueMessage } from '../verify/sources/sqsSource.js';
+import { startQueueConsumer, type QueueConsumer } from './queueConsumer.js';
 
 export interface FullSandboxOptions extends Omit<ShadowStackOptions, 'gateway'> {
   /** Replace the rendered document before the stand-in runs it (tests: the seed's template). */
@@ -29,6 +30,12 @@ export interface FullSandboxOptions extends Omit<ShadowStackOptions, 'gateway'> 
   failSend?: (message: { body: string; attributes: Record<string, string> }) => boolean;
   /** Where the stand-in writes its execution-log lines. */
   gatewayLogPath?: string;
+  /**
+   * Run a consumer beside the queue from the start (receive and delete, as the real
+   * one does): the config the sandbox writes then says `verify.liveConsumer: true`.
+   * `startConsumer()` starts it later (the demo: once the probes into shadow are in).
+   */
+  consumer?: boolean;
 }
 
 export interface FullSandbox {
@@ -44,6 +51,10 @@ export interface FullSandbox {
   configTree(): Record<string, any>;
   /** Stops the gateway stand-in alone (tests: API Gateway unreachable). */
   stopGateway(): Promise<void>;
+  /** The running consumer, once started (option `consumer` or startConsumer()). */
+  readonly consumer: QueueConsumer | undefined;
+  /** Starts the consumer (once; later calls return the running one). */
+  startConsumer(): QueueConsumer;
   /** Receives and deletes up to `max` messages, long-polling briefly. */
   drain(max: number, timeoutMs?: number): Promise<QueueMessage[]>;
   stop(): Promise<void>;
@@ -82,12 +93,19 @@ export async function startFullSandbox(options: FullSandboxOptions = {}): Promis
         return standIn;
       },
     });
+    let consumer: QueueConsumer | undefined;
+    const startConsumer = () => (consumer ??= startQueueConsumer({ client: sqs, queueUrl }));
+    if (options.consumer) startConsumer();
     return {
       stack,
       fauxqs,
       queueUrl,
       gatewayPort,
       document,
+      get consumer() {
+        return consumer;
+      },
+      startConsumer,
       configTree() {
         const tree = structuredClone(stack.rawConfig);
         tree.sqs = { ...tree.sqs, endpoint: fauxqs.endpoint };
@@ -99,6 +117,8 @@ export async function startFullSandbox(options: FullSandboxOptions = {}): Promis
           caCertificate: stack.ca.caPath,
           errorLogs: [stack.harness.errorLogPath, ...(options.gatewayLogPath ? [options.gatewayLogPath] : [])],
         };
+        // A queue with a consumer is never peeked: verify and the gates judge from API Gateway's answers.
+        if (options.consumer || consumer) tree.verify = { ...tree.verify, liveConsumer: true };
         return tree;
       },
       async stopGateway() {
@@ -120,6 +140,7 @@ export async function startFullSandbox(options: FullSandboxOptions = {}): Promis
         return out;
       },
       async stop() {
+        await consumer?.stop();
         await stack.stop();
         sqs.destroy();
         await fauxqs.stop();

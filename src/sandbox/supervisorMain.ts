@@ -14,8 +14,8 @@ import { writeState, type SandboxState } from './sandboxState.js';
 import { isAlive as alive } from '../os/processes.js';
 import type { Phase } from '../config/phases.js';
 
-const [stateDir, phaseArg, sampleArg, configArg] = process.argv.slice(2);
-if (!stateDir) throw new Error('usage: supervisorMain STATE_DIR [PHASE] [SAMPLE|""] [USER_CONFIG]');
+const [stateDir, phaseArg, sampleArg, configArg, consumerArg] = process.argv.slice(2);
+if (!stateDir) throw new Error('usage: supervisorMain STATE_DIR [PHASE] [SAMPLE|""] [USER_CONFIG|""] [consumer]');
 const phase = (phaseArg ?? 'shadow') as Phase;
 // The user's mirror.yaml, raw: `mirror sandbox up` validated it before starting this process.
 const userConfig = configArg ? (parse(await readFile(configArg, 'utf8')) as Record<string, any>) : undefined;
@@ -35,6 +35,7 @@ const sandbox = await startFullSandbox({
   ...(sampleArg ? { sample: Number(sampleArg) } : {}),
   ...(userConfig ? { userConfig } : {}),
   gatewayLogPath: join(stateDir, 'gateway.log'),
+  ...(consumerArg === 'consumer' ? { consumer: true } : {}),
 });
 const { stack } = sandbox;
 let watch: NodeJS.Timeout | undefined;

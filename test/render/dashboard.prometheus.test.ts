@@ -2,11 +2,13 @@
  * Every query in the rendered dashboard returns data from a real Prometheus
  * (Debian package `prometheus`) scraping `mirror verify --watch` once a second,
  * while callbacks and SQS messages flow through the SQS emulator, including a
- * receive error (the queue deleted and created again).
+ * receive error (the queue deleted and created again); and a second watch in ack
+ * mode (a queue with a live consumer) judging from API Gateway's answers, whose
+ * missing callbacks carry their cause.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { randomBytes } from 'node:crypto';
-import { appendFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DeleteQueueCommand, SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
@@ -32,6 +34,7 @@ describe.skipIf(!installed)(`dashboard queries against a real Prometheus (${prom
   let sqs: SQSClient | undefined;
   let prometheus: PrometheusServer | undefined;
   let watch: { controller: AbortController; result: Promise<WatchResult> } | undefined;
+  let ackWatch: { controller: AbortController; result: Promise<WatchResult> } | undefined;
   let dir: string | undefined;
   beforeAll(async () => {
     vi.stubEnv('AWS_ACCESS_KEY_ID', 'fauxqs');
@@ -42,9 +45,10 @@ describe.skipIf(!installed)(`dashboard queries against a real Prometheus (${prom
   afterAll(async () => {
     // Pass or fail: every process and directory this test made goes.
     await prometheus?.stop();
-    if (watch) {
-      watch.controller.abort();
-      await watch.result.catch(() => undefined);
+    for (const running of [watch, ackWatch]) {
+      if (!running) continue;
+      running.controller.abort();
+      await running.result.catch(() => undefined);
     }
     sqs?.destroy();
     await fauxqs?.stop();
@@ -73,9 +77,24 @@ describe.skipIf(!installed)(`dashboard queries against a real Prometheus (${prom
       result.then(() => reject(new Error('the watch ended before it listened')), reject);
     });
     const target = `${address.host}:${address.port}`;
-    prometheus = await startPrometheus({ target, scrapeIntervalSeconds: 1 });
+
+    // The ack watch: a queue with a live consumer, judged from the answers log nginx writes beside the parity log.
+    const ackLog = join(dir, 'ack-parity.log');
+    const answersLog = join(dir, 'ack-parity-answers.log');
+    await writeFile(ackLog, '');
+    await writeFile(answersLog, '');
+    await mkdir(join(dir, 'ack'));
+    const ackConfig = await writeConfigFile(withValue(withValue(raw, 'verify', { grace: '1s', gate: 0.999, minSample: 5, liveConsumer: true }), 'parityLog', { path: ackLog, body: true }), join(dir, 'ack'));
+    const ackController = new AbortController();
+    const ackAddress = await new Promise<{ host: string; port: number }>((resolve, reject) => {
+      const result = runWatch({ config: ackConfig, listen: '127.0.0.1:0', intervalMs: 250, signal: ackController.signal, print: () => undefined, onListening: resolve });
+      ackWatch = { controller: ackController, result };
+      result.then(() => reject(new Error('the ack watch ended before it listened')), reject);
+    });
+    const ackTarget = `${ackAddress.host}:${ackAddress.port}`;
+    prometheus = await startPrometheus({ target, moreTargets: [ackTarget], scrapeIntervalSeconds: 1 });
     const ready = Date.now();
-    await waitFor(() => prometheus!.targetUp(), { timeoutMs: 20_000, what: `prometheus scraping ${target}` });
+    await waitFor(async () => (await prometheus!.query('up{job="mirror"} == 1')).length === 2, { timeoutMs: 20_000, what: `prometheus scraping ${target} and ${ackTarget}` });
     const scraping = Date.now();
 
     // One round of traffic: matched, duplicated, mismatched, missing, unexpected, rejected and unparseable.
@@ -101,6 +120,12 @@ describe.skipIf(!installed)(`dashboard queries against a real Prometheus (${prom
         { id: unexpected, body: bodies[8]! },
         { id: spilled, body: bodies[4]! },
       ];
+      // Ack traffic: delivered, refused by API Gateway (415, no mapping template), and one with no answer (a read timeout).
+      const acked = Array.from({ length: 4 }, () => newRequestId());
+      await appendFile(ackLog, `${acked.map((id, i) => parityLine(id, bodies[i]!)).join('\n')}\n`);
+      const answer = (id: string, status: number, header = '0.004') =>
+        JSON.stringify({ v: 1, kind: 'mirror', msec: Date.now() / 1000, request_id: id, status, upstream_status: String(status), upstream_connect_time: '0.001', upstream_header_time: header, upstream_response_time: '0.005', error_type: status === 415 ? 'UnsupportedMediaTypeException' : '' });
+      await appendFile(answersLog, `${[answer(acked[0]!, 200), answer(acked[1]!, 200), answer(acked[2]!, 415), answer(acked[3]!, 504, '-')].join('\n')}\n`);
       await sqs!.send(
         new SendMessageBatchCommand({
           QueueUrl: queueUrl,
@@ -121,7 +146,7 @@ describe.skipIf(!installed)(`dashboard queries against a real Prometheus (${prom
 
     const dashboard = JSON.parse((await runRenderDashboard({ stdout: true })).json) as GrafanaDashboard;
     const queries = dashboardQueries(dashboard).map((q) => ({ ...q, promql: expandGrafanaVariables(q.expr, { rateInterval: '1m' }) }));
-    expect(queries.length).toBe(18);
+    expect(queries.length).toBe(20);
     const answered = new Map<string, { metric: Record<string, string>; value: [number, string] }[]>();
     const unanswered = () => queries.filter((q) => !answered.has(q.promql)).map((q) => `${q.panel} / ${q.refId}: ${q.promql}`);
     // Traffic keeps flowing while we ask: each check sends one more round, then asks what is still unanswered.
@@ -152,6 +177,9 @@ describe.skipIf(!installed)(`dashboard queries against a real Prometheus (${prom
     expect(await value('sum(rate(mirror_missing_total[$__rate_interval]))')).toBeGreaterThan(0);
     expect(await value('sum(rate(mirror_unexpected_total[$__rate_interval]))')).toBeGreaterThan(0);
     expect(await value('sum(mirror_body_mismatches_total)')).toBeGreaterThan(0);
+    const causes = answered.get('sum by (cause) (increase(mirror_missing_by_cause_total[1m]))')!;
+    expect(causes.filter((s) => Number(s.value[1]) > 0).map((s) => s.metric.cause).sort()).toEqual(['http-415', 'timeout']);
+    expect(await value('sum(increase(mirror_unknown_total[$__rate_interval]))')).toBeGreaterThan(0);
     console.info(`prometheus test: prometheus ready after ${ready - started} ms, first scrape up ${scraping - ready} ms later, every query answered ${all - scraping} ms after that`);
   }, 120_000);
 });

@@ -45,6 +45,8 @@ describe('mirror render dashboard', () => {
         'sum(increase(mirror_body_not_checked_total[$__rate_interval]))',
         'max by (phase) (mirror_phase) == 1',
         'sum by (kind) (rate(mirror_sqs_receive_errors_total[$__rate_interval]))',
+        'sum by (cause) (increase(mirror_missing_by_cause_total[$__rate_interval]))',
+        'sum(increase(mirror_unknown_total[$__rate_interval]))',
         ...[0.5, 0.95, 0.99].map((q) => `histogram_quantile(${q}, sum by (le) (rate(mirror_delivery_lag_seconds_bucket[$__rate_interval])))`),
       ]),
     );
@@ -82,7 +84,7 @@ describe('mirror render dashboard', () => {
     expect((await stat(out)).mode & 0o777).toBe(0o644);
     await runRenderDashboard({ out });
     expect(await readdir(dir)).toEqual(['grafana.json']);
-    expect(formatRenderDashboardText(first)).toMatch(new RegExp(`^wrote ${out}: a Grafana dashboard, 10 panels, 18 queries`));
+    expect(formatRenderDashboardText(first)).toMatch(new RegExp(`^wrote ${out}: a Grafana dashboard, 11 panels, 20 queries`));
     await expect(runRenderDashboard({ out: join(dir, 'no-such-dir', 'x.json') })).rejects.toThrow(/--out .*ENOENT/);
   });
 

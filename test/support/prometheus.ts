@@ -35,6 +35,8 @@ export async function prometheusInstalled(binary = prometheusBinary): Promise<bo
 export async function startPrometheus(options: {
   /** host:port of the /metrics endpoint to scrape. */
   target: string;
+  /** More host:port endpoints scraped in the same job (e.g. a second watch in another mode). */
+  moreTargets?: string[];
   metricsPath?: string;
   scrapeIntervalSeconds?: number;
   binary?: string;
@@ -49,7 +51,7 @@ export async function startPrometheus(options: {
   // JSON is YAML: one serializer, no quoting rules of our own. The timeout may not exceed the interval.
   const config = {
     global: { scrape_interval: interval, scrape_timeout: interval, evaluation_interval: interval },
-    scrape_configs: [{ job_name: 'mirror', metrics_path: options.metricsPath ?? '/metrics', static_configs: [{ targets: [options.target] }] }],
+    scrape_configs: [{ job_name: 'mirror', metrics_path: options.metricsPath ?? '/metrics', static_configs: [{ targets: [options.target, ...(options.moreTargets ?? [])] }] }],
   };
   await writeFile(join(dir, 'prometheus.yml'), JSON.stringify(config, null, 2));
   let child: ResultPromise | undefined;

@@ -19,6 +19,8 @@ describe('doctor over the answers', () => {
     [mirrorLine(504, '504', '0.000', '-'), 'answer-timeout'],
     [mirrorLine(502, '502', '0.003', '-'), 'answer-reset'],
     [mirrorLine(502, '502', '-', '-'), 'answer-connect-refused'],
+    // proxy_connect_timeout ran out during the TLS handshake (measured): nothing was sent.
+    [mirrorLine(504, '504', '-', '-'), 'answer-connect-timeout'],
     [mirrorLine(502, '', '', ''), 'answer-dns'],
     [shipLine('tls'), 'answer-tls'],
     [shipLine('timeout'), 'answer-timeout'],

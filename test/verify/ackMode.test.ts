@@ -27,6 +27,8 @@ describe('classifyUpstream: the mirror subrequest as nginx logged it (measured, 
     // Never connected: nothing was sent.
     [{ status: 502, upstreamStatus: '502', connectTime: '-', headerTime: '-' }, { outcome: 'failed', status: null, cause: 'connect-refused' }],
     [{ status: 504, upstreamStatus: '504', connectTime: '0.000', headerTime: '-' }, { outcome: 'unknown', status: null, cause: 'timeout' }],
+    // The connect or TLS handshake ran out of proxy_connect_timeout: nothing was sent, so it is not in SQS.
+    [{ status: 504, upstreamStatus: '504', connectTime: '-', headerTime: '-' }, { outcome: 'failed', status: null, cause: 'timeout' }],
     [{ status: 502, upstreamStatus: '', connectTime: '', headerTime: '' }, { outcome: 'failed', status: null, cause: 'dns' }],
     // The mirror location's early return when the callback is not sampled.
     [{ status: 204, upstreamStatus: '', connectTime: '', headerTime: '' }, { outcome: 'not-sent', status: null, cause: 'ok' }],

@@ -202,9 +202,9 @@ describe('mirror verify --watch', () => {
     expect(m.get('mirror_delivery_lag_seconds_sum')).toBeGreaterThanOrEqual(0);
     expect(m.get('mirror_delivery_lag_seconds_sum')! / 21).toBeLessThan(2);
 
-    // No label names anything but a phase, an error kind or a bucket; no sample carries a request id or body text.
+    // No label names anything but a phase, an error kind, a missing callback's cause (a fixed list) or a bucket; no sample carries a request id or body text.
     const labelNames = new Set([...m.keys()].flatMap((series) => [...series.matchAll(/([a-z_]+)="/g)].map((x) => x[1]!)));
-    expect([...labelNames].sort()).toEqual(['kind', 'le', 'phase']);
+    expect([...labelNames].sort()).toEqual(['cause', 'kind', 'le', 'phase']);
     for (const id of [...good, mismatched, missing, unexpected, rejected, unmirrored]) expect(text).not.toContain(id);
     for (const value of bodies.flatMap(bodyValues)) expect(text).not.toContain(value);
     expect(text).not.toMatch(/010\d{8}/);

@@ -67,7 +67,14 @@ export function classifyUpstream(fields: { status: number; upstreamStatus: strin
     const cause = statusCause(upstream);
     return { outcome: cause === 'ok' ? 'delivered' : 'failed', status: upstream, cause };
   }
-  if (fields.connectTime === '-' || fields.connectTime === '') return { outcome: 'failed', status: null, cause: 'connect-refused' };
+  if (fields.connectTime === '-' || fields.connectTime === '') {
+    // No connect time: the connection or its TLS handshake never completed, so nothing was
+    // sent. 504 is proxy_connect_timeout running out (nginx 1.22, measured: "upstream timed
+    // out ... while SSL handshaking to upstream"); 502 is a refusal, and also a failed
+    // certificate check, which these variables cannot tell apart (the error log can).
+    if (upstream === 504) return { outcome: 'failed', status: null, cause: 'timeout' };
+    return { outcome: 'failed', status: null, cause: 'connect-refused' };
+  }
   if (upstream === 504) return { outcome: 'unknown', status: null, cause: 'timeout' };
   return { outcome: 'unknown', status: null, cause: 'reset' };
 }

@@ -5,11 +5,13 @@
  * histogram.
  *
  * No label ever carries a body value or a request id: the only labels are the
- * receive-error kind (a fixed list) and the phase name (the fixed list of phases).
+ * receive-error kind (a fixed list), the phase name (the fixed list of phases) and
+ * the cause of a missing callback (the fixed list in engine/gatewayAnswers.ts).
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { phases } from '../../config/phases.js';
 import type { ParityCounts } from '../engine/parityLedger.js';
+import { missingCauses, type MissingCause } from '../engine/gatewayAnswers.js';
 
 const counterNames = {
   callbacks: ['mirror_callbacks_total', 'Callbacks sent to API Gateway that the comparator took in (matched, missing or pending)'],
@@ -56,6 +58,10 @@ export class ParityMetrics {
   private readonly undecided: Gauge;
   private readonly phase: Gauge<'phase'>;
   private readonly lag: Histogram;
+  private readonly missingByCause: Counter<'cause'>;
+  private readonly unknown: Counter;
+  private readonly lastCauses: Partial<Record<MissingCause, number>> = {};
+  private lastUnknown = 0;
   /**
    * Cumulative (matched, missing) snapshots, one per update, oldest first; the
    * window's parity is the change since the newest snapshot at or before its start.
@@ -92,6 +98,30 @@ export class ParityMetrics {
       buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300],
       registers: [this.registry],
     });
+    // Every cause exported as 0 from the start, like the receive errors: rate() sees the first one.
+    this.missingByCause = new Counter({
+      name: 'mirror_missing_by_cause_total',
+      help: "Missing or unknown callbacks by cause (ack mode: API Gateway's status, a timeout, a refused connection, a DNS failure, no answer)",
+      labelNames: ['cause'],
+      registers: [this.registry],
+    });
+    for (const cause of missingCauses) this.missingByCause.inc({ cause }, 0);
+    this.unknown = new Counter({
+      name: 'mirror_unknown_total',
+      help: 'Callbacks sent to API Gateway that got no answer (timeout or reset): they may have landed, never counted as delivered',
+      registers: [this.registry],
+    });
+  }
+
+  /** Ack mode: brings the cause counters and the unknown counter up to the ledger's cumulative counts. */
+  updateCauses(byCauseLabel: Partial<Record<MissingCause, number>>, unknown: number): void {
+    for (const cause of missingCauses) {
+      const delta = (byCauseLabel[cause] ?? 0) - (this.lastCauses[cause] ?? 0);
+      if (delta > 0) this.missingByCause.inc({ cause }, delta);
+      this.lastCauses[cause] = byCauseLabel[cause] ?? 0;
+    }
+    if (unknown > this.lastUnknown) this.unknown.inc(unknown - this.lastUnknown);
+    this.lastUnknown = unknown;
   }
 
   setPhase(active: string): void {
