@@ -133,6 +133,7 @@ export function buildProgram(emit: Emit): Command {
     .option('--nginx <path>', 'nginx binary')
     .option('--keep', 'leave everything running after the walk, until Ctrl-C')
     .option('-c, --config <file>', 'walk your own mirror.yaml (its names; only ports, resolver, queue endpoint and certificates become local)')
+    .addOption(new Option('--transport <transport>', "how shadow traffic reaches API Gateway (default: the config's mirror.transport)").choices(['nginx', 'ship']))
     .option('--json', 'print the summary as JSON')
     .action(async (opts) => {
       const { runDemo, formatDemoText } = await import('./commands/demo.js');
@@ -151,6 +152,7 @@ export function buildProgram(emit: Emit): Command {
           ...(opts.nginx ? { nginx: opts.nginx } : {}),
           keep: Boolean(opts.keep),
           ...(opts.config ? { config: opts.config } : {}),
+          ...(opts.transport ? { transport: opts.transport } : {}),
           signal: stop.signal,
           progress: (line: string) => process.stderr.write(`${line}\n`),
         });
