@@ -24,6 +24,9 @@ it('mirror demo --transport ship walks off -> direct through the shipper with no
   expect(run.stderr).toMatch(/mirror ship \(pid \d+\) tails/);
   // The broken base path: the gate into primary refused, as with nginx's mirror.
   expect(result.steps).toContainEqual(expect.objectContaining({ action: 'advance', to: 'primary', outcome: 'refused' }));
+  // Into primary with ship, the gate also proved nginx itself reaches the custom domain.
+  const intoPrimary = result.steps.find((s: { action: string; to: string; outcome: string }) => s.action === 'advance' && s.to === 'primary' && s.outcome === 'done');
+  expect(intoPrimary.gate.figures).toMatchObject({ 'nginxReach.probesSent': 3, 'nginxReach.probesAnswered2xx': 3 });
   expect(result.totals.lost).toBe(0);
   for (const label of ['shadow', 'shadow-domain']) {
     const phase = result.phases.find((p: { label: string }) => p.label === label);
