@@ -80,7 +80,12 @@ export async function startThrottlingFront(options: {
         res.writeHead(throttled.status, { 'content-type': 'application/json', 'x-amzn-errortype': throttled.errorType }).end(throttled.body);
         return;
       }
-      const headers = Object.fromEntries(Object.entries(req.headers).filter(([k]) => !['connection', 'content-length', 'transfer-encoding'].includes(k))) as Record<string, string>;
+      // Names in the case they came in (rawHeaders): the stand-in, as API Gateway's mapping
+      // template, looks the request-id header up case-sensitively (docs/apigw.md, header names).
+      const headers: Record<string, string> = {};
+      for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
+        if (!['connection', 'content-length', 'transfer-encoding'].includes(req.rawHeaders[i]!.toLowerCase())) headers[req.rawHeaders[i]!] = req.rawHeaders[i + 1]!;
+      }
       request(`https://127.0.0.1:${options.upstreamPort}${req.url}`, { method: 'POST', headers, body: Buffer.concat(chunks), dispatcher: agent })
         .then(async (answer) => {
           const body = await answer.body.text();
