@@ -3,7 +3,7 @@
  * prints figures and their ratios to a baseline measured in the same run.
  *
  *   npx tsx bench/mirror-tax.ts [--duration 10] [--connections 8] [--rate 1000] [--paced 10]
- *                                [--ship-lines 100000] [--backlog 1000000]
+ *                                [--ship-lines 100000] [--backlog 1000000] [--ship-only] [--ship-cli sources|dist]
  *
  * For each nginx config (no mirror; the seed's config: variable proxy_pass, a
  * resolver, no timeouts; the rendered shadow config) and each mirror target state
@@ -50,6 +50,10 @@ const { values } = parseArgs({
     'paced-connections': { type: 'string', default: '32' },
     'ship-lines': { type: 'string', default: '100000' },
     backlog: { type: 'string', default: '1000000' },
+    // The shipper alone, without the transports' nginx runs (its own figures, minutes sooner).
+    'ship-only': { type: 'boolean', default: false },
+    // Which CLI the shipper runs from: the sources through tsx, or the built dist/ (tsc -p tsconfig.build.json).
+    'ship-cli': { type: 'string', default: 'sources' },
   },
 });
 const rate = Number(values.rate);
@@ -58,6 +62,8 @@ const pacedConnections = Number(values['paced-connections']);
 const durationS = Number(values.duration);
 const connections = Number(values.connections);
 const slowMs = Number(values['slow-ms']);
+if (values['ship-cli'] !== 'sources' && values['ship-cli'] !== 'dist') throw new Error(`--ship-cli ${values['ship-cli']}: expected sources or dist`);
+const built = values['ship-cli'] === 'dist';
 
 type ConfigName = 'no mirror' | 'seed config' | 'rendered shadow' | 'rendered ship';
 type TargetState = 'healthy' | 'slow' | 'down';
@@ -78,6 +84,7 @@ const region = 'ap-northeast-2';
 const gatewayHost = `${restApiId}.execute-api.${region}.amazonaws.com`;
 
 async function main(): Promise<void> {
+  if (values['ship-only']) return shipperAlone();
   const nginxPath = await findNginx();
   await execa('wrk', ['--version'], { reject: false }).then((r) => {
     if (r.failed && !`${r.stdout}${r.stderr}`.includes('wrk')) throw new Error('wrk not found: apt-get install -y wrk');
@@ -111,7 +118,7 @@ async function main(): Promise<void> {
           const shipper =
             name === 'rendered ship'
               ? (prefix: string) =>
-                  startShipProcess({ dir: prefix, originPort: origin.port, targetPort, caPath: ca.caPath, resolver: dns.address, parityLogPath: `${prefix}/logs/parity.log` })
+                  startShipProcess({ dir: prefix, originPort: origin.port, targetPort, caPath: ca.caPath, resolver: dns.address, parityLogPath: `${prefix}/logs/parity.log`, built })
               : undefined;
           const before = (await target?.count()) ?? 0;
           const figures = await measure(nginxPath, work, script, body, render, shipper);
@@ -200,7 +207,7 @@ async function shipperAlone(): Promise<void> {
     const dir = await mkdtemp(join(work, 'ship-alone-'));
     const parityLogPath = join(dir, 'parity.log');
     await writeBacklog(parityLogPath, shipLines);
-    const shipper = await startShipProcess({ dir, originPort: 1, targetPort: target.port, caPath: ca.caPath, resolver: dns.address, parityLogPath });
+    const shipper = await startShipProcess({ dir, originPort: 1, targetPort: target.port, caPath: ca.caPath, resolver: dns.address, parityLogPath, built });
     // Timed from the first 1,000 acks (the process's start-up is not shipping) to the last.
     const warm = Math.min(1000, shipLines / 10);
     while ((await shipper.acked()) < warm) await new Promise((r) => setTimeout(r, 20));
@@ -211,14 +218,14 @@ async function shipperAlone(): Promise<void> {
     await shipper.stop();
     const shipRate = (shipLines - fromAcks) / seconds;
     console.log('');
-    console.log(`shipper throughput, ${shipLines.toLocaleString('en')} logged callbacks to a healthy local TLS target (window 256):`);
+    console.log(`shipper throughput (CLI from ${built ? 'dist/' : 'the sources through tsx'}), ${shipLines.toLocaleString('en')} logged callbacks to a healthy local TLS target (window 256):`);
     console.log(`  bare undici loop, same target and concurrency: ${bare.toFixed(0)}/s (1.00x)`);
     console.log(`  mirror ship:                                   ${shipRate.toFixed(0)}/s (${(shipRate / bare).toFixed(2)}x)`);
 
     const big = await mkdtemp(join(work, 'ship-backlog-'));
     const bigLog = join(big, 'parity.log');
     await writeBacklog(bigLog, backlogLines);
-    const bigShipper = await startShipProcess({ dir: big, originPort: 1, targetPort: target.port, caPath: ca.caPath, resolver: dns.address, parityLogPath: bigLog });
+    const bigShipper = await startShipProcess({ dir: big, originPort: 1, targetPort: target.port, caPath: ca.caPath, resolver: dns.address, parityLogPath: bigLog, built });
     const until = Date.now() + 30_000;
     let done = 0;
     while (Date.now() < until && (done = await bigShipper.acked()) < backlogLines) await new Promise((r) => setTimeout(r, 500));

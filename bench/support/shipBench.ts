@@ -15,6 +15,7 @@ import { sandboxRawConfig } from '../../src/sandbox/sandboxConfig.js';
 import { benchCallbackBody, benchParityLine, benchRequestId } from './benchCallbacks.js';
 
 const cli = fileURLToPath(new URL('../../src/cli.ts', import.meta.url));
+const builtCli = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
 
 export interface ShipProcess {
   pid: number;
@@ -33,6 +34,8 @@ export interface ShipConfigInput {
   resolver: string;
   parityLogPath: string;
   window?: number;
+  /** Run the built dist/cli.js instead of the sources through tsx. */
+  built?: boolean;
 }
 
 function shipRawConfig(input: ShipConfigInput & { listen: string }): Record<string, any> {
@@ -66,7 +69,7 @@ export async function startShipProcess(input: ShipConfigInput): Promise<ShipProc
   const raw = shipRawConfig({ ...input, listen: `127.0.0.1:${port}` });
   const config = join(input.dir, 'ship.yaml');
   await writeFile(config, stringify(raw));
-  const child: ResultPromise = execa(process.execPath, ['--import', import.meta.resolve('tsx/esm'), cli, 'ship', '--config', config], {
+  const child: ResultPromise = execa(process.execPath, [...(input.built ? [builtCli] : ['--import', import.meta.resolve('tsx/esm'), cli]), 'ship', '--config', config], {
     reject: false,
     stdin: 'ignore',
     stdout: 'ignore',

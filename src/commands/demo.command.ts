@@ -1,4 +1,5 @@
 /** `mirror demo`'s flags and output; the work is in ./demo.ts. */
+import { Option } from 'commander';
 import { UsageError } from '../errors.js';
 import { configOption, defineCommand, jsonOption, option } from './define.js';
 import type { DemoResult } from './demo.js';
@@ -11,6 +12,7 @@ interface DemoFlags {
   keep?: boolean;
   config?: string;
   consumer?: boolean;
+  transport?: 'nginx' | 'ship';
 }
 
 export const demoCommand = defineCommand<DemoFlags, [], DemoResult>({
@@ -24,6 +26,7 @@ export const demoCommand = defineCommand<DemoFlags, [], DemoResult>({
     option('--nginx <path>', 'nginx binary'),
     option('--keep', 'leave everything running after the walk, until Ctrl-C'),
     configOption('walk your own mirror.yaml (its names; only ports, resolver, queue endpoint and certificates become local)'),
+    new Option('--transport <transport>', "how shadow traffic reaches API Gateway (default: the config's mirror.transport)").choices(['nginx', 'ship']),
     option('--consumer', "run a consumer beside the queue (receive and delete): the gates and the watch judge from API Gateway's answers"),
     jsonOption('print the summary as JSON'),
   ],
@@ -40,6 +43,7 @@ export const demoCommand = defineCommand<DemoFlags, [], DemoResult>({
       ...(opts.nginx ? { nginx: opts.nginx } : {}),
       keep: Boolean(opts.keep),
       ...(opts.consumer ? { consumer: true } : {}),
+      ...(opts.transport ? { transport: opts.transport } : {}),
       ...(opts.config ? { config: opts.config } : {}),
       signal,
       progress: (line: string) => process.stderr.write(`${line}\n`),

@@ -31,6 +31,7 @@ import { vendorPreset } from '../vendors/index.js';
 import { runCutoverAdvance, runCutoverRollback, type CutoverMoveResult } from './cutover.js';
 import { defaultGate, mirrorProbe, type Gate, type GateResult } from '../cutover/gates.js';
 import { runWatch, type WatchResult } from './watch.js';
+import { placeShipperState, shipsFromLog, startSandboxShipper, type SandboxShipper } from '../sandbox/sandboxShipper.js';
 import type { QueueMessage } from '../verify/engine/records.js';
 import { ArchiveBatches } from '../verify/sources/archiveSource.js';
 
@@ -50,6 +51,8 @@ export interface DemoOptions {
   config?: string;
   /** Run a consumer beside the queue (receive and delete): the gates and the watch judge in ack mode. */
   consumer?: boolean;
+  /** How shadow traffic reaches API Gateway (default: the config's mirror.transport); ship runs `mirror ship` beside the walk. */
+  transport?: 'nginx' | 'ship';
 }
 
 interface DemoStep {
@@ -116,7 +119,16 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
 
   say(`demo: starting the sandbox on 127.0.0.1: ${nginxPath} (phase off), an origin, dnsmasq, the API Gateway stand-in (TLS, test CA), fauxqs`);
   const userConfig = options.config === undefined ? undefined : await readUserConfig(options.config);
-  const sandbox = await startFullSandbox({ nginxPath, phase: 'off', serverLevelHeaders: true, ...(userConfig ? { userConfig } : {}) });
+  if (options.transport !== undefined && options.transport !== 'nginx' && options.transport !== 'ship') throw new UsageError(`--transport ${String(options.transport)}: expected nginx or ship`);
+  const transport = options.transport;
+  const sandbox = await startFullSandbox({
+    nginxPath,
+    phase: 'off',
+    serverLevelHeaders: true,
+    ...(userConfig ? { userConfig } : {}),
+    ...(transport ? { editConfig: (raw: Record<string, any>) => void (raw.mirror = { ...raw.mirror, transport }) } : {}),
+  });
+  let shipper: SandboxShipper | undefined;
   const workDir = await mkdtemp(join(tmpdir(), 'mirror-demo-'));
   const demoStart = new Date().toISOString();
   const watchStop = new AbortController();
@@ -130,8 +142,23 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     const tree = sandbox.configTree();
     tree.verify = { grace: '2s', gate: 0.999, minSample, ...(options.consumer ? { liveConsumer: true } : {}) };
     const configPath = join(workDir, 'mirror.yaml');
-    const writeConfig = () => writeFile(configPath, stringify(tree));
+    // With ship, `mirror ship` runs beside the walk from the start (cutover advance
+    // refuses a shadow phase without it), and restarts after each edit of the config,
+    // as its service would be restarted.
+    const shipMetricsUrl = shipsFromLog(tree) ? await placeShipperState(tree, workDir) : undefined;
+    const startShipper = async () => {
+      shipper = await startSandboxShipper({ configPath, parityLog: sandbox.stack.parityLogPath, metricsUrl: shipMetricsUrl!, logPath: join(workDir, 'ship.log') });
+      say(`demo: mirror ship (pid ${shipper.pid}) tails ${sandbox.stack.parityLogPath}; its metrics at ${shipper.metricsUrl}`);
+    };
+    const writeConfig = async () => {
+      await writeFile(configPath, stringify(tree));
+      if (shipper) {
+        await shipper.stop();
+        await startShipper();
+      }
+    };
     await writeConfig();
+    if (shipMetricsUrl) await startShipper();
     const archive = join(workDir, 'sqs-archive.jsonl');
     await writeFile(archive, '', { mode: 0o600 });
 
@@ -300,6 +327,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
         { name: 'nginx (master)', pid: sandbox.stack.nginx.pid },
         { name: 'dnsmasq', pid: sandbox.stack.dns?.pid ?? 0 },
         { name: 'fauxqs', pid: sandbox.fauxqs.pid },
+        ...(shipper ? [{ name: 'mirror ship', pid: shipper.pid }] : []),
       ],
       problems,
       ...(ack ? { ack } : {}),
@@ -329,6 +357,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     await driver.stop();
     watchStop.abort();
     await watching?.catch(() => undefined);
+    await shipper?.stop().catch(() => undefined);
     await sandbox.stop();
     if (!options.keep) await rm(workDir, { recursive: true, force: true });
   }

@@ -49,7 +49,7 @@ export async function runRenderDashboard(options: RenderDashboardOptions = {}): 
 export function formatRenderDashboardText(result: RenderDashboardResult): string {
   if (result.path === undefined) return result.json.trimEnd();
   return [
-    `wrote ${result.path}: a Grafana dashboard, ${result.panels} panels, ${result.queries.length} queries over the mirror_* metrics of mirror verify --watch`,
-    'Import it in Grafana (Dashboards > New > Import) and choose the Prometheus data source that scrapes the watch (--listen, default 127.0.0.1:9464/metrics).',
+    `wrote ${result.path}: a Grafana dashboard, ${result.panels} panels, ${result.queries.length} queries over the mirror_* metrics of mirror verify --watch and mirror ship`,
+    'Import it in Grafana (Dashboards > New > Import) and choose the Prometheus data source that scrapes the watch (--listen, default 127.0.0.1:9464/metrics) and, with mirror.transport ship, the shipper (ship.listen, default 127.0.0.1:9465/metrics).',
   ].join('\n');
 }

@@ -87,6 +87,8 @@ export async function runShip(options: ShipOptions): Promise<ShipResult> {
   shipper = new Shipper(
     {
       window: settings.window,
+      // Well inside the bound cutover advance reads it against.
+      checkpointHeartbeatMs: Math.min(5000, durationToMs(settings.maxCheckpointAge) / 4),
       alreadyAnswered,
       targets,
       requestIdHeader: config.mirror.requestIdHeader,

@@ -166,6 +166,9 @@ export const configSchema = z.strictObject({
       giveUpAfter: duration.default('6h').describe('a callback still unanswered this long after nginx received it is recorded as gave-up'),
       window: z.int().min(1).max(10_000).default(256).describe('callbacks in flight at once; the log is read no faster than they are answered'),
       statusInterval: duration.default('10s').describe('how often a status line is written when not on a terminal'),
+      maxCheckpointAge: duration
+        .default('1m')
+        .describe('`cutover advance` into a shadow phase refuses when the checkpoint is older than this: the shipper is not running (it rewrites it every 5 s, or a quarter of this when shorter)'),
     })
     .prefault({})
     .describe('`mirror ship` (mirror.transport: ship): tails the parity log and sends each callback, at least once'),

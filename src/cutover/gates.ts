@@ -7,16 +7,12 @@
  */
 import type { Phase } from '../config/phases.js';
 import type { MirrorConfig } from '../config/types.js';
-import type { GateVerdict } from '../verify/engine/gate.js';
+import type { GateResult } from './gateResult.js';
 import { formatRatio } from '../verify/engine/gate.js';
 import type { ProbeOptions, ProbeResult } from '../probe/sendProbes.js';
 import { findNginx } from '../nginx/nginxBinary.js';
 
-export interface GateResult {
-  verdict: GateVerdict;
-  figures: Record<string, number | string>;
-  summary: string;
-}
+export type { GateResult } from './gateResult.js';
 
 export interface GateContext {
   from: Phase;
@@ -37,11 +33,23 @@ export interface DefaultGateOptions {
   parityLog?: string[];
   /** Verify against these consume-mode archives instead of reading SQS (the demo: its watch consumes). */
   sqsArchive?: string[];
+  /** With mirror.transport ship, the gate into primary also probes through a throwaway nginx (nginxReach.ts); false skips it. */
+  nginxReach?: { count?: number; timeout?: string } | false;
 }
 
 /** The default gate: shadow by validate + lint + probe, later phases by verify. */
 export function defaultGate(options: DefaultGateOptions = {}): Gate {
-  return (ctx) => (ctx.to === 'shadow' ? shadowGate(ctx, options) : parityGate(ctx, options));
+  return (ctx) => (ctx.to === 'shadow' ? shadowGate(ctx, options) : ctx.to === 'primary' && ctx.config.mirror.transport === 'ship' ? shipPrimaryGate(ctx, options) : parityGate(ctx, options));
+}
+
+/** Into primary with ship: parity as always, then nginx itself must reach the custom domain. */
+async function shipPrimaryGate(ctx: GateContext, options: DefaultGateOptions): Promise<GateResult> {
+  const parity = await parityGate(ctx, options);
+  if (parity.verdict !== 'pass' || options.nginxReach === false) return parity;
+  const { nginxReachGate } = await import('./nginxReach.js');
+  const reach = await nginxReachGate(ctx.config, { ...options.nginxReach, nginxPath: await findNginx(ctx.nginxPath) });
+  const figures = { ...parity.figures, ...Object.fromEntries(Object.entries(reach.figures).map(([k, v]) => [`nginxReach.${k}`, v])) };
+  return { verdict: reach.verdict, figures, summary: `${parity.summary}; ${reach.summary}` };
 }
 
 async function shadowGate(ctx: GateContext, options: DefaultGateOptions): Promise<GateResult> {

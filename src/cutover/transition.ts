@@ -21,6 +21,7 @@ import { acquireLock, type HeldLock } from './lock.js';
 import { readState, withTransition, writeState, type CutoverState, type Transition, type TransitionKind } from './state.js';
 import { decideAdvance, decideRollback, filesDiff, renderedHash } from './plan.js';
 import type { Gate, GateResult } from './gates.js';
+import { checkShipperRunning } from './shipperRunning.js';
 import { backupIncludeFiles, readIncludeFiles, restoreBackup, writeIncludeFiles, type Backup } from './nginxDir.js';
 import { NginxNotRunningError, readMasterPid, reloadAndConfirm, testLiveConfig, type LiveNginx, type LiveTestResult, type ReloadOutcome } from '../nginx/liveNginx.js';
 
@@ -145,6 +146,16 @@ async function transitionUnderLock(options: TransitionOptions, lock: HeldLock | 
       notes.push(`the files in ${nginxDir} are not what this config renders for ${from} (edited by hand, or another config?): the diff is against what is on disk, and the backup keeps it`);
     }
   }
+
+  // With ship, a shadow phase needs the shipper running: the cutover starts nothing itself.
+  // --force does not pass this: without the shipper the phase would send nothing at all.
+  const shipper = await checkShipperRunning(config, to, now());
+  if (shipper.needed && !shipper.ok) {
+    if (options.direction === 'advance') {
+      return { ...base, exitCode: ExitCode.checkFailed, outcome: 'refused', problems: [shipper.problem, 'nothing was written'] };
+    }
+    notes.push(`rolling back anyway (a rollback has no gate), but: ${shipper.problem}`);
+  } else if (shipper.needed) notes.push(`the shipper is running: its checkpoint ${config.ship.checkpoint} was written ${(shipper.ageMs / 1000).toFixed(1)} s ago`);
 
   // The gate (advance only).
   let gate: GateResult | undefined;

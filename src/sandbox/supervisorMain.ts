@@ -13,6 +13,7 @@ import { startFullSandbox } from './fullSandbox.js';
 import { writeState, type SandboxState } from './sandboxState.js';
 import { isAlive as alive } from '../os/processes.js';
 import type { Phase } from '../config/phases.js';
+import { placeShipperState, shipsFromLog, startSandboxShipper, type SandboxShipper } from './sandboxShipper.js';
 
 const [stateDir, phaseArg, sampleArg, configArg, consumerArg] = process.argv.slice(2);
 if (!stateDir) throw new Error('usage: supervisorMain STATE_DIR [PHASE] [SAMPLE|""] [USER_CONFIG|""] [consumer]');
@@ -40,10 +41,13 @@ const sandbox = await startFullSandbox({
 const { stack } = sandbox;
 let watch: NodeJS.Timeout | undefined;
 let stopping = false;
+let shipper: SandboxShipper | undefined;
 stopNow = async () => {
   if (stopping) return;
   stopping = true;
   if (watch) clearInterval(watch);
+  // The shipper first: it finishes its sends while the gateway still answers.
+  await shipper?.stop().catch(() => undefined);
   await sandbox.stop();
   await rm(join(stateDir, 'state.json'), { force: true }).catch(() => undefined);
   process.exit(0);
@@ -60,10 +64,19 @@ const configPath = join(stateDir, 'mirror.yaml');
 const configTree = sandbox.configTree();
 // cutover reads and writes beside the sandbox: its state here, the include files where this nginx loads them.
 configTree.cutover = { ...configTree.cutover, stateFile: join(stateDir, 'cutover.json'), nginxDir: join(stack.harness.prefix, 'conf') };
+// mirror.transport: ship: the shipper is a part, its state here, as its service would run.
+const shipMetricsUrl = shipsFromLog(configTree) ? await placeShipperState(configTree, stateDir) : undefined;
 await writeFile(configPath, stringify(configTree), { mode: 0o600 }).catch(async (error: unknown) => {
   failed(error);
   await new Promise<never>(() => undefined); // stopNow exits the process
 });
+if (shipMetricsUrl) {
+  shipper = await startSandboxShipper({ configPath, parityLog: stack.parityLogPath, metricsUrl: shipMetricsUrl, logPath: join(stateDir, 'ship.log') }).catch(async (error: unknown) => {
+    failed(error);
+    return new Promise<never>(() => undefined);
+  });
+  if (stopRequested) await stopNow();
+}
 const state: SandboxState = {
   status: 'running',
   supervisorPid: process.pid,
@@ -82,12 +95,14 @@ const state: SandboxState = {
     gatewayLog: join(stateDir, 'gateway.log'),
     caCertificate: stack.ca.caPath,
     config: configPath,
+    ...(shipper ? { shipMetrics: shipper.metricsUrl, shipLog: join(stateDir, 'ship.log') } : {}),
   },
   parts: [
     { name: 'supervisor (gateway stand-in, origin)', pid: process.pid },
     { name: 'nginx', pid: stack.nginx.pid },
     { name: 'dnsmasq', pid: stack.dns?.pid ?? 0 },
     { name: 'fauxqs', pid: sandbox.fauxqs.pid },
+    ...(shipper ? [{ name: 'mirror ship', pid: shipper.pid }] : []),
   ],
   crashed: [],
 };

@@ -34,6 +34,12 @@ export interface ShipperSettings {
   backoff: BackoffSettings;
   /** How often the checkpoint is written while lines are committed (default 200 ms). */
   checkpointEveryMs?: number;
+  /**
+   * How often the checkpoint is rewritten when nothing moved (default 5 s): its
+   * time is the shipper's heartbeat, which `cutover advance` reads to know the
+   * shipper is running (ship.maxCheckpointAge).
+   */
+  checkpointHeartbeatMs?: number;
   /** How long to wait when the logs have nothing new (default 50 ms). */
   idlePollMs?: number;
   /** How many not-captured request ids to name (default 100; the count is always whole). */
@@ -102,7 +108,8 @@ export class Shipper {
   private readonly inFlight = new Map<Promise<void>, ShipItem>();
   private readonly watermark = new ShipWatermark();
   private lastCheckpointMs: number;
-  private checkpointDirty = false;
+  // Dirty from the start: the first checkpoint says the shipper is running, before any line moves it.
+  private checkpointDirty = true;
   private checkpointing: Promise<void> | undefined;
   private backlogBytes = 0;
   private readonly retryStop = new AbortController();
@@ -318,8 +325,10 @@ export class Shipper {
   }
 
   private maybeCheckpoint(): void {
-    if (!this.checkpointDirty || this.checkpointing) return;
-    if (this.now() - this.lastCheckpointMs < (this.settings.checkpointEveryMs ?? 200)) return;
+    if (this.checkpointing) return;
+    const age = this.now() - this.lastCheckpointMs;
+    if (!this.checkpointDirty && age < (this.settings.checkpointHeartbeatMs ?? 5000)) return;
+    if (age < (this.settings.checkpointEveryMs ?? 200)) return;
     this.checkpointing = this.writeCheckpoint().finally(() => (this.checkpointing = undefined));
   }
 

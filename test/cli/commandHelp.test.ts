@@ -11,7 +11,7 @@ const expectedFlags: Record<string, string[]> = {
   render: ['--config', '--phase', '--format', '--out', '--stdout', '--user', '--group', '--mirror-command', '--json'],
   validate: ['--config', '--phase', '--nginx', '--keep', '--json'],
   lint: ['--format', '--json', '--prefix', '--conf-dir'],
-  demo: ['--rate', '--soak', '--listen', '--nginx', '--keep', '--config', '--consumer', '--json'],
+  demo: ['--rate', '--soak', '--listen', '--nginx', '--keep', '--config', '--transport', '--consumer', '--json'],
   verify: [
     '--config', '--parity-log', '--sqs-archive', '--mode', '--ack-log', '--archive', '--since', '--until', '--grace', '--match', '--gate',
     '--min-sample', '--receivers', '--allow-redrive-receives', '--show-bodies', '--no-redact', '--json', '--watch', '--listen', '--cutover-state',

@@ -145,7 +145,10 @@ describe.skipIf(!installed)(`dashboard queries against a real Prometheus (${prom
     queueUrl = await fauxqs!.createQueue(name);
 
     const dashboard = JSON.parse((await runRenderDashboard({ stdout: true })).json) as GrafanaDashboard;
-    const queries = dashboardQueries(dashboard).map((q) => ({ ...q, promql: expandGrafanaVariables(q.expr, { rateInterval: '1m' }) }));
+    // The shipper's panels are checked against a running shipper (dashboardShip.prometheus.test.ts).
+    const queries = dashboardQueries(dashboard)
+      .filter((q) => !q.expr.includes('mirror_ship_'))
+      .map((q) => ({ ...q, promql: expandGrafanaVariables(q.expr, { rateInterval: '1m' }) }));
     expect(queries.length).toBe(20);
     const answered = new Map<string, { metric: Record<string, string>; value: [number, string] }[]>();
     const unanswered = () => queries.filter((q) => !answered.has(q.promql)).map((q) => `${q.panel} / ${q.refId}: ${q.promql}`);

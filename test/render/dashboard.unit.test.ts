@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { defaultDashboardFile, formatRenderDashboardText, runRenderDashboard } from '../../src/commands/renderDashboard.js';
 import { dashboardQueries, expandGrafanaVariables, renderDashboard, defaultDashboardView, type GrafanaDashboard } from '../../src/render/dashboard.js';
 import { ParityMetrics } from '../../src/verify/sources/metrics.js';
+import { ShipMetrics } from '../../src/ship/shipMetrics.js';
 
 const dirs: string[] = [];
 afterEach(async () => {
@@ -52,11 +53,12 @@ describe('mirror render dashboard', () => {
     );
   });
 
-  it('queries only metrics that the watch exports', async () => {
+  it('queries only metrics that the watch or the shipper exports', async () => {
     const metrics = new ParityMetrics();
     metrics.setPhase('shadow');
     const exported = new Set(
-      (await metrics.metrics())
+      [await metrics.metrics(), await new ShipMetrics().registry.metrics()]
+        .join('\n')
         .split('\n')
         .filter((l) => l !== '' && !l.startsWith('#'))
         .map((l) => /^[a-z_:]+/.exec(l)![0]),
@@ -84,7 +86,7 @@ describe('mirror render dashboard', () => {
     expect((await stat(out)).mode & 0o777).toBe(0o644);
     await runRenderDashboard({ out });
     expect(await readdir(dir)).toEqual(['grafana.json']);
-    expect(formatRenderDashboardText(first)).toMatch(new RegExp(`^wrote ${out}: a Grafana dashboard, 11 panels, 20 queries`));
+    expect(formatRenderDashboardText(first)).toMatch(new RegExp(`^wrote ${out}: a Grafana dashboard, 15 panels, 31 queries`));
     await expect(runRenderDashboard({ out: join(dir, 'no-such-dir', 'x.json') })).rejects.toThrow(/--out .*ENOENT/);
   });
 

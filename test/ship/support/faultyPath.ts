@@ -80,11 +80,11 @@ export async function startThrottlingFront(options: {
         res.writeHead(throttled.status, { 'content-type': 'application/json', 'x-amzn-errortype': throttled.errorType }).end(throttled.body);
         return;
       }
-      // Forward the names in the case they came: the stand-in, like API Gateway's mapping templates, looks a header up in its exact case.
+      // Names in the case they came in (rawHeaders): the stand-in, as API Gateway's mapping
+      // template, looks the request-id header up case-sensitively (docs/apigw.md, header names).
       const headers: Record<string, string> = {};
       for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
-        const name = req.rawHeaders[i]!;
-        if (!['connection', 'content-length', 'transfer-encoding'].includes(name.toLowerCase())) headers[name] = req.rawHeaders[i + 1]!;
+        if (!['connection', 'content-length', 'transfer-encoding'].includes(req.rawHeaders[i]!.toLowerCase())) headers[req.rawHeaders[i]!] = req.rawHeaders[i + 1]!;
       }
       request(`https://127.0.0.1:${options.upstreamPort}${req.url}`, { method: 'POST', headers, body: Buffer.concat(chunks), dispatcher: agent })
         .then(async (answer) => {
