@@ -2,7 +2,7 @@
  * Pure: the ack record, one JSON line per callback once its final answer is
  * known (the contract shared with `mirror verify`, docs/ship.md). Never a body.
  */
-import type { ShipCause } from './shipRetry.js';
+import type { ShipCause } from '../wire/shipAck.js';
 import type { ShipTargetName } from './shipLine.js';
 
 export type ShipOutcome = 'delivered' | 'rejected' | 'gave-up' | 'not-captured';

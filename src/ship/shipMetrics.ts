@@ -3,7 +3,7 @@
  * creates. Labels are fixed lists (outcome, cause): never a request id or a body.
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { shipCauses, type ShipCause } from './shipRetry.js';
+import { shipCauses, type ShipCause } from '../wire/shipAck.js';
 import type { ShipOutcome } from './ackRecord.js';
 
 const outcomes: readonly ShipOutcome[] = ['delivered', 'rejected', 'gave-up', 'not-captured'];

@@ -4,20 +4,9 @@
  * (docs/apigw.md). 429 and 5xx are API Gateway or SQS saying "later"; any other
  * 4xx is a final answer (a wrong path, a rejected body) that a retry cannot change.
  */
-export const shipCauses = [
-  'ok',
-  'http-4xx',
-  'http-429',
-  'http-5xx',
-  'timeout',
-  'connect-refused',
-  'reset',
-  'dns',
-  'tls',
-  'body-not-captured',
-  'other',
-] as const;
-export type ShipCause = (typeof shipCauses)[number];
+import type { ShipCause } from '../wire/shipAck.js';
+
+export type { ShipCause } from '../wire/shipAck.js';
 
 export type AttemptResult =
   | { kind: 'answer'; status: number; errorType: string }

@@ -9,6 +9,7 @@
  * SQS accepted the message (docs/apigw.md). A timeout or a reset after the request was
  * sent proves nothing either way: the message may have landed.
  */
+import { shipCauses } from '../../wire/shipAck.js';
 
 /** Why a callback did not reach SQS, as a bounded label (metrics) and a group (report). */
 export const missingCauses = [
@@ -79,7 +80,8 @@ export function classifyUpstream(fields: { status: number; upstreamStatus: strin
   return { outcome: 'unknown', status: null, cause: 'reset' };
 }
 
-const shipCauses = new Set(['http-4xx', 'http-429', 'http-5xx', 'timeout', 'connect-refused', 'reset', 'dns', 'tls', 'body-not-captured', 'other']);
+/** The causes mirror ship writes (the shared list), less `ok`, which names no failure. */
+const knownShipCauses = new Set<string>(shipCauses.filter((c) => c !== 'ok'));
 
 export function parseAnswerLine(line: string, source: 'answers' | 'parity'): ParsedAnswer {
   let value: unknown;
@@ -121,7 +123,7 @@ function parseShipRecord(f: Record<string, unknown>, requestId: string, errorTyp
     case 'gave-up':
     case 'not-captured': {
       const named: MissingCause =
-        f.outcome === 'not-captured' ? 'body-not-captured' : status !== null && status >= 400 ? (statusCause(status) as MissingCause) : shipCauses.has(cause) ? (cause as MissingCause) : 'other';
+        f.outcome === 'not-captured' ? 'body-not-captured' : status !== null && status >= 400 ? (statusCause(status) as MissingCause) : knownShipCauses.has(cause) ? (cause as MissingCause) : 'other';
       return { ok: true, answer: { requestId, outcome: uncertain ? 'unknown' : 'failed', status, errorType, cause: named, source: 'ship' } };
     }
     default:
