@@ -313,7 +313,9 @@ describe('mirror verify --watch', () => {
     const own = await startFauxqs();
     let revived: Fauxqs | undefined;
     try {
-      const { queueUrl, dir, config, log } = await watchScenario(own, 'outage', { grace: '1s' });
+      // A grace longer than the receivers' back-off after the outage (0.5 s doubling): with 1s the
+      // second callback could be judged missing before the revived queue was read again, on a loaded machine.
+      const { queueUrl, dir, config, log } = await watchScenario(own, 'outage', { grace: '45s' });
       dirs.push(dir);
       await writeFile(log, '');
       const watch = await watching({ config, parityLog: [log] });
