@@ -23,6 +23,8 @@ export interface ShipProcess {
   acked(): Promise<number>;
   /** Peak resident set (VmHWM) so far, MiB. */
   peakRssMiB(): Promise<number>;
+  /** Resident set now, MiB: anonymous (heaps, buffers) and file-backed (the node binary, mapped code). */
+  rssNowMiB(): Promise<{ anon: number; file: number }>;
   stop(): Promise<void>;
 }
 
@@ -36,6 +38,8 @@ export interface ShipConfigInput {
   window?: number;
   /** Run the built dist/cli.js instead of the sources through tsx. */
   built?: boolean;
+  /** node flags for the shipper's process, e.g. `--max-semi-space-size=4`. */
+  nodeOptions?: string[];
 }
 
 function shipRawConfig(input: ShipConfigInput & { listen: string }): Record<string, any> {
@@ -69,7 +73,7 @@ export async function startShipProcess(input: ShipConfigInput): Promise<ShipProc
   const raw = shipRawConfig({ ...input, listen: `127.0.0.1:${port}` });
   const config = join(input.dir, 'ship.yaml');
   await writeFile(config, stringify(raw));
-  const child: ResultPromise = execa(process.execPath, [...(input.built ? [builtCli] : ['--import', import.meta.resolve('tsx/esm'), cli]), 'ship', '--config', config], {
+  const child: ResultPromise = execa(process.execPath, [...(input.nodeOptions ?? []), ...(input.built ? [builtCli] : ['--import', import.meta.resolve('tsx/esm'), cli]), 'ship', '--config', config], {
     reject: false,
     stdin: 'ignore',
     stdout: 'ignore',
@@ -95,6 +99,11 @@ export async function startShipProcess(input: ShipConfigInput): Promise<ShipProc
     peakRssMiB: async () => {
       const status = await readFile(`/proc/${child.pid}/status`, 'utf8');
       return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1]) / 1024;
+    },
+    rssNowMiB: async () => {
+      const status = await readFile(`/proc/${child.pid}/status`, 'utf8');
+      const kB = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1]) / 1024;
+      return { anon: kB('RssAnon'), file: kB('RssFile') };
     },
     stop: async () => {
       child.kill('SIGTERM');
