@@ -10,6 +10,7 @@
  * sent proves nothing either way: the message may have landed.
  */
 import { shipCauses } from '../../wire/shipAck.js';
+import { parseRequestLine } from './parityLogLine.js';
 
 /** Why a callback did not reach SQS, as a bounded label (metrics) and a group (report). */
 export const missingCauses = [
@@ -84,16 +85,9 @@ export function classifyUpstream(fields: { status: number; upstreamStatus: strin
 const knownShipCauses = new Set<string>(shipCauses.filter((c) => c !== 'ok'));
 
 export function parseAnswerLine(line: string, source: 'answers' | 'parity'): ParsedAnswer {
-  let value: unknown;
-  try {
-    value = JSON.parse(line);
-  } catch {
-    return { ok: false, reason: 'not JSON' };
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return { ok: false, reason: 'not a JSON object' };
-  const f = value as Record<string, unknown>;
-  const requestId = f.request_id;
-  if (typeof requestId !== 'string' || !/^[0-9a-f]{32}$/.test(requestId)) return { ok: false, reason: 'no request_id of 32 hex digits' };
+  const parsed = parseRequestLine(line);
+  if (!parsed.ok) return parsed;
+  const { fields: f, requestId } = parsed;
   const errorType = typeof f.error_type === 'string' ? f.error_type : '';
   if (f.kind === 'ship') return parseShipRecord(f, requestId, errorType);
   const status = typeof f.status === 'number' ? f.status : Number(f.status);

@@ -7,7 +7,11 @@ import type { CallbackRecord } from './records.js';
 
 export type ParsedLine = { ok: true; record: CallbackRecord } | { ok: false; reason: string };
 
-export function parseParityLogLine(line: string, source: { file: string; line: number }): ParsedLine {
+/**
+ * One line nginx (or the shipper) wrote as a JSON object keyed by nginx's
+ * `$request_id`: the fields and the id, or why the line is not one.
+ */
+export function parseRequestLine(line: string): { ok: true; fields: Record<string, unknown>; requestId: string } | { ok: false; reason: string } {
   let value: unknown;
   try {
     value = JSON.parse(line);
@@ -18,6 +22,13 @@ export function parseParityLogLine(line: string, source: { file: string; line: n
   const fields = value as Record<string, unknown>;
   const requestId = fields.request_id;
   if (typeof requestId !== 'string' || !/^[0-9a-f]{32}$/.test(requestId)) return { ok: false, reason: 'no request_id of 32 hex digits' };
+  return { ok: true, fields, requestId };
+}
+
+export function parseParityLogLine(line: string, source: { file: string; line: number }): ParsedLine {
+  const parsed = parseRequestLine(line);
+  if (!parsed.ok) return parsed;
+  const { fields, requestId } = parsed;
   const msec = typeof fields.msec === 'number' ? fields.msec : Number(fields.msec);
   if (!Number.isFinite(msec) || msec <= 0) return { ok: false, reason: 'no msec timestamp' };
   const status = typeof fields.status === 'number' ? fields.status : Number(fields.status);
