@@ -6,7 +6,7 @@
  * never count as delivered; when they could change the verdict, it is inconclusive.
  */
 import { applyGate, formatRatio, type GateOptions, type GateResult } from './gate.js';
-import { isNginxRejected, type MissingCallback, type ParityCounts, type ParityJudgement } from './parityLedger.js';
+import { notJudged, type MissingCallback, type ParityCounts, type ParityJudgement } from './parityLedger.js';
 import { betterAnswer, causeGroup, type GatewayAnswer, type MissingCause } from './gatewayAnswers.js';
 import type { CallbackRecord } from './records.js';
 
@@ -45,10 +45,8 @@ export class AckLedger {
   constructor(private readonly options: AckLedgerOptions) {}
 
   addCallback(record: CallbackRecord): void {
-    const { since, until } = this.options;
-    if ((since !== undefined && record.timeMs < since) || (until !== undefined && record.timeMs > until)) this.counts.outOfWindow++;
-    else if (isNginxRejected(record)) this.counts.nginxRejected++;
-    else if (!record.sentToGateway) this.counts.notMirrored++;
+    const skipped = notJudged(record, this.options);
+    if (skipped) this.counts[skipped]++;
     else this.callbacks.push(record);
   }
 

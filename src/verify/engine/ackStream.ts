@@ -14,7 +14,7 @@
  *
  * Memory is bounded by what arrives within one grace period.
  */
-import { isNginxRejected, type ParityCounts, type ParityJudgement } from './parityLedger.js';
+import { notJudged, type ParityCounts, type ParityJudgement } from './parityLedger.js';
 import { betterAnswer, causeGroup, missingCauses, type GatewayAnswer, type MissingCause } from './gatewayAnswers.js';
 import type { MissingWithCause } from './ackLedger.js';
 import type { CallbackRecord } from './records.js';
@@ -51,17 +51,9 @@ export class AckStream {
   constructor(private readonly options: AckStreamOptions) {}
 
   addCallback(record: CallbackRecord, nowMs: number): void {
-    const { since, until } = this.options;
-    if ((since !== undefined && record.timeMs < since) || (until !== undefined && record.timeMs > until)) {
-      this.counts.outOfWindow++;
-      return;
-    }
-    if (isNginxRejected(record)) {
-      this.counts.nginxRejected++;
-      return;
-    }
-    if (!record.sentToGateway) {
-      this.counts.notMirrored++;
+    const skipped = notJudged(record, this.options);
+    if (skipped) {
+      this.counts[skipped]++;
       return;
     }
     if (this.waiting.has(record.requestId)) return; // the same line read twice (a copytruncate re-read)

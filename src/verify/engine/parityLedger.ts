@@ -168,17 +168,9 @@ export class ParityLedger {
   }
 
   addCallback(record: CallbackRecord): void {
-    const { since, until } = this.options;
-    if ((since !== undefined && record.timeMs < since) || (until !== undefined && record.timeMs > until)) {
-      this.counts.outOfWindow++;
-      return;
-    }
-    if (isNginxRejected(record)) {
-      this.counts.nginxRejected++;
-      return;
-    }
-    if (!record.sentToGateway) {
-      this.counts.notMirrored++;
+    const skipped = notJudged(record, this.options);
+    if (skipped) {
+      this.counts[skipped]++;
       return;
     }
     const key = this.keys.callbackKey(record);
@@ -358,8 +350,25 @@ export class ParityLedger {
  * rejected before the precontent phase, so no mirror subrequest was created
  * (FINDINGS.md: 413, access, limit_req).
  */
-export function isNginxRejected(record: Pick<CallbackRecord, 'status' | 'upstreamStatus'>): boolean {
+function isNginxRejected(record: Pick<CallbackRecord, 'status' | 'upstreamStatus'>): boolean {
   return record.status >= 400 && record.upstreamStatus === '';
+}
+
+/**
+ * Why a callback is counted but not judged, or undefined when it is judged: outside
+ * the window, refused by nginx before any upstream (no mirror was made), or never
+ * sent to API Gateway (sampled out, or a phase that sends nothing). Every ledger
+ * (parity, ack, streaming ack) sorts callbacks with this one rule.
+ */
+export function notJudged(
+  record: Pick<CallbackRecord, 'timeMs' | 'status' | 'upstreamStatus' | 'sentToGateway'>,
+  window: { since?: number; until?: number },
+): 'outOfWindow' | 'nginxRejected' | 'notMirrored' | undefined {
+  const { since, until } = window;
+  if ((since !== undefined && record.timeMs < since) || (until !== undefined && record.timeMs > until)) return 'outOfWindow';
+  if (isNginxRejected(record)) return 'nginxRejected';
+  if (!record.sentToGateway) return 'notMirrored';
+  return undefined;
 }
 
 function firstDifference(a: Uint8Array, b: Uint8Array): number {
