@@ -7,6 +7,7 @@
  * configured CA bundle.
  */
 import { Resolver } from 'node:dns/promises';
+import { createSecureContext } from 'node:tls';
 import { Agent, interceptors, type Dispatcher } from 'undici';
 import { failureOfError, type AttemptResult } from './shipRetry.js';
 
@@ -40,8 +41,13 @@ export interface GatewaySender {
 const errorTypeHeader = 'x-amzn-errortype';
 
 export function createGatewaySender(options: GatewaySenderOptions): GatewaySender {
+  // One secure context for every connection: given `ca` alone, each connection
+  // would parse the bundle into a context of its own (tls.connect builds one per
+  // call), which measured ~1 ms of CPU per connect attempt, most of a retry's cost
+  // while the gateway refuses connections.
+  const secureContext = createSecureContext({ ca: options.ca });
   const agent = new Agent({
-    connect: { ca: options.ca, timeout: options.connectTimeoutMs, rejectUnauthorized: true },
+    connect: { secureContext, timeout: options.connectTimeoutMs, rejectUnauthorized: true },
     connections: options.connections,
     keepAliveTimeout: 30_000,
   });
