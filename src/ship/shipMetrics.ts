@@ -29,6 +29,11 @@ export class ShipMetrics {
   private readonly backlog = new Gauge({ name: 'mirror_ship_backlog_bytes', help: 'Parity-log bytes not yet shipped (after the checkpoint)', registers: [this.registry] });
   private readonly checkpointAge = new Gauge({ name: 'mirror_ship_checkpoint_age_seconds', help: 'Time since the checkpoint was last written', registers: [this.registry] });
   private readonly inFlight = new Gauge({ name: 'mirror_ship_in_flight', help: 'Callbacks sent or waiting to be retried', registers: [this.registry] });
+  private readonly sendLimit = new Gauge({
+    name: 'mirror_ship_send_limit',
+    help: 'Attempts allowed on the wire at once: ship.window while API Gateway answers, halved on 429/5xx, 1 while it is unreachable',
+    registers: [this.registry],
+  });
 
   constructor() {
     // Every label value exported from the start, so rate() sees the first event.
@@ -51,7 +56,8 @@ export class ShipMetrics {
     if (outcome !== 'delivered') this.failed.inc({ cause });
     if (lagSeconds !== undefined) this.lag.observe(lagSeconds);
   }
-  update(values: { oldestInFlightSeconds: number; backlogBytes: number; checkpointAgeSeconds: number; inFlight: number }): void {
+  update(values: { oldestInFlightSeconds: number; backlogBytes: number; checkpointAgeSeconds: number; inFlight: number; sendLimit: number }): void {
+    this.sendLimit.set(values.sendLimit);
     this.oldest.set(values.oldestInFlightSeconds);
     this.backlog.set(values.backlogBytes);
     this.checkpointAge.set(values.checkpointAgeSeconds);

@@ -5,6 +5,7 @@
  * 4xx is a final answer (a wrong path, a rejected body) that a retry cannot change.
  */
 import type { ShipCause } from '../wire/shipAck.js';
+import type { WindowSignal } from './sendWindow.js';
 
 export type { ShipCause } from '../wire/shipAck.js';
 
@@ -30,6 +31,17 @@ export function judgeAttempt(result: AttemptResult): AttemptVerdict {
   if (status >= 400) return { cause: 'http-4xx', retry: false, delivered: false, uncertain: false };
   // 1xx/3xx: API Gateway sends neither for a POST; not a delivery, and not worth a retry storm.
   return { cause: 'other', retry: false, delivered: false, uncertain: false };
+}
+
+/**
+ * What an attempt says about the gateway, for the send window: an answer it
+ * accepted or finally refused; "later" (429, 5xx, or no answer after the request
+ * may have gone out: slow or overloaded); unreachable (the request never left).
+ */
+export function windowSignal(result: AttemptResult): WindowSignal {
+  if (result.kind === 'failure') return result.sent ? 'later' : 'unreachable';
+  if (result.status === 429 || result.status >= 500) return 'later';
+  return 'answered';
 }
 
 /**

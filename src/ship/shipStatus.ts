@@ -8,6 +8,7 @@ export function formatShipStatus(s: ShipStatus): string {
     `failed ${failed}${failed > 0 ? ` (rejected ${s.rejected}, gave up ${s.gaveUp})` : ''}`,
     `not captured ${s.notCaptured}`,
     `in flight ${s.inFlight}`,
+    s.probing ? 'API Gateway unreachable: probing' : `send limit ${s.sendLimit}`,
     `retries ${s.retries}`,
     `oldest ${(s.oldestInFlightMs / 1000).toFixed(1)}s`,
     `backlog ${formatBytes(s.backlogBytes)}`,

@@ -12,7 +12,8 @@
 import pRetry from 'p-retry';
 import { ackLine, type FinalAnswer, type ShipOutcome } from './ackRecord.js';
 import { decideShipLine, type ShipItem, type ShipTargetName } from './shipLine.js';
-import { judgeAttempt, retryOptions, type AttemptVerdict, type BackoffSettings, type ShipCause } from './shipRetry.js';
+import { judgeAttempt, retryOptions, windowSignal, type AttemptResult, type AttemptVerdict, type BackoffSettings, type ShipCause } from './shipRetry.js';
+import { SendWindow } from './sendWindow.js';
 import { ShipWatermark } from './shipWatermark.js';
 import type { CheckpointFile } from './shipCheckpoint.js';
 import type { GatewaySender } from './gatewaySender.js';
@@ -84,6 +85,10 @@ export interface ShipCounts {
 
 export interface ShipStatus extends ShipCounts {
   inFlight: number;
+  /** Attempts allowed on the wire now (src/ship/sendWindow.ts): ship.window when API Gateway answers well. */
+  sendLimit: number;
+  /** API Gateway unreachable: one callback probes it, the others wait. */
+  probing: boolean;
   oldestInFlightMs: number;
   backlogBytes: number;
   checkpointAgeMs: number;
@@ -114,12 +119,14 @@ export class Shipper {
   private backlogBytes = 0;
   private readonly retryStop = new AbortController();
   private stoppedUnanswered = 0;
+  private readonly sendWindow: SendWindow;
 
   constructor(
     private readonly settings: ShipperSettings,
     private readonly adapters: ShipperAdapters,
   ) {
     this.lastCheckpointMs = this.now();
+    this.sendWindow = new SendWindow(settings.window);
   }
 
   private now(): number {
@@ -176,6 +183,8 @@ export class Shipper {
       ...this.counts,
       byCause: { ...this.counts.byCause },
       inFlight: this.inFlight.size,
+      sendLimit: this.sendWindow.limit,
+      probing: this.sendWindow.probing,
       oldestInFlightMs: this.inFlight.size > 0 ? now - oldest : 0,
       backlogBytes: unread,
       checkpointAgeMs: now - this.lastCheckpointMs,
@@ -185,6 +194,7 @@ export class Shipper {
       backlogBytes: status.backlogBytes,
       checkpointAgeSeconds: status.checkpointAgeMs / 1000,
       inFlight: status.inFlight,
+      sendLimit: status.sendLimit,
     });
     return status;
   }
@@ -271,6 +281,16 @@ export class Shipper {
     try {
       const verdict = await pRetry(
         async () => {
+          // Waiting for the send window is not an attempt: no retry spent, nothing counted.
+          const ticket = await this.sendWindow.acquire(item, this.retryStop.signal);
+          let result: AttemptResult;
+          try {
+            result = await this.adapters.sender.attempt(request);
+          } catch (error) {
+            this.sendWindow.release(item, ticket, 'later');
+            throw error;
+          }
+          this.sendWindow.release(item, ticket, windowSignal(result));
           if (attempts > 0) {
             this.counts.retries++;
             this.adapters.metrics?.retry(lastCause);
@@ -278,7 +298,6 @@ export class Shipper {
           attempts++;
           this.counts.attempts++;
           this.adapters.metrics?.attempt();
-          const result = await this.adapters.sender.attempt(request);
           if (result.kind === 'answer') {
             status = result.status;
             errorType = result.errorType;
@@ -302,6 +321,8 @@ export class Shipper {
       if (final) return answer(final, final.delivered ? 'delivered' : 'rejected');
       if (error instanceof RetryableAttempt && !this.retryStop.signal.aborted) return answer(error.verdict, 'gave-up');
       throw error;
+    } finally {
+      this.sendWindow.forget(item);
     }
   }
 

@@ -169,11 +169,19 @@ describe('mirror ship under faults', () => {
     const ship = startShipProcess(cfg, `${s.stack.parityLogPath}*`);
     const sent = await sendCallbacks(s.stack.callbackUrl, bodies(0, 150), { connections: 4 });
     expect(sent.every((r) => r.status === 200), 'the origin answers while the gateway is down').toBe(true);
-    await waitFor(async () => (await metricValue(cfg, /mirror_ship_retries_total\{cause="connect-refused"\}/).catch(() => 0)) >= 64, {
+    await waitFor(async () => (await metricValue(cfg, /mirror_ship_retries_total\{cause="connect-refused"\}/).catch(() => 0)) >= 6, {
       timeoutMs: 30_000,
       what: 'the shipper retrying against the refused gateway',
     });
     expect((await ackRecords(ackPath)).length, 'nothing is final while the gateway is down').toBe(0);
+    // While it is refused, one callback probes and the others wait without attempting
+    // (src/ship/sendWindow.ts): the retries are the probe's, not one per callback in flight.
+    expect(await metricValue(cfg, /mirror_ship_send_limit/)).toBe(1);
+    const attempted = (await metricValue(cfg, /mirror_ship_attempts_total/)) - (await metricValue(cfg, /mirror_ship_retries_total\{cause="connect-refused"\}/));
+    expect(attempted, 'callbacks that made a first attempt: at most the window').toBeLessThanOrEqual(window);
+    const retriesBefore = await metricValue(cfg, /mirror_ship_retries_total\{cause="connect-refused"\}/);
+    await waitFor(async () => (await metricValue(cfg, /mirror_ship_retries_total\{cause="connect-refused"\}/)) >= retriesBefore + 2, { timeoutMs: 10_000, what: 'two more probes' });
+    expect(await metricValue(cfg, /mirror_ship_attempts_total/), 'every attempt since is a probe: attempts grow with retries only').toBe(attempted + (await metricValue(cfg, /mirror_ship_retries_total\{cause="connect-refused"\}/)));
     await path.up();
     await waitFor(async () => (await deliveredIds(ackPath)).size >= 150, { timeoutMs: 60_000, what: '150 delivered' });
     const summary = await ship.stop();
