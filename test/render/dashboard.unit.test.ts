@@ -86,7 +86,7 @@ describe('mirror render dashboard', () => {
     expect((await stat(out)).mode & 0o777).toBe(0o644);
     await runRenderDashboard({ out });
     expect(await readdir(dir)).toEqual(['grafana.json']);
-    expect(formatRenderDashboardText(first)).toMatch(new RegExp(`^wrote ${out}: a Grafana dashboard, 15 panels, 31 queries`));
+    expect(formatRenderDashboardText(first)).toMatch(new RegExp(`^wrote ${out}: a Grafana dashboard, 15 panels, 32 queries`));
     await expect(runRenderDashboard({ out: join(dir, 'no-such-dir', 'x.json') })).rejects.toThrow(/--out .*ENOENT/);
   });
 

@@ -99,7 +99,7 @@ describe.skipIf(!installed)(`the dashboard's shipper panels against a real Prome
     const queries = dashboardQueries(dashboard)
       .filter((q) => q.expr.includes('mirror_ship_'))
       .map((q) => ({ ...q, promql: expandGrafanaVariables(q.expr, { rateInterval: '1m' }) }));
-    expect(queries.length).toBe(11);
+    expect(queries.length).toBe(12);
     const answered = new Map<string, { metric: Record<string, string>; value: [number, string] }[]>();
     const unanswered = () => queries.filter((q) => !answered.has(q.promql)).map((q) => `${q.panel} / ${q.refId}: ${q.promql}`);
     // "Data" is a sample above zero, as in the watch's dashboard test: a counter that never moved shows nothing.
