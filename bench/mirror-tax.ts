@@ -4,6 +4,7 @@
  *
  *   npx tsx bench/mirror-tax.ts [--duration 10] [--connections 8] [--rate 1000] [--paced 10]
  *                                [--ship-lines 100000] [--backlog 1000000] [--ship-only] [--ship-cli sources|dist]
+ *                                [--rounds 1] [--configs 'no mirror,rendered ship,...'] [--states healthy,slow,down]
  *
  * For each nginx config (no mirror; the seed's config: variable proxy_pass, a
  * resolver, no timeouts; the rendered shadow config) and each mirror target state
@@ -54,6 +55,11 @@ const { values } = parseArgs({
     'ship-only': { type: 'boolean', default: false },
     // Which CLI the shipper runs from: the sources through tsx, or the built dist/ (tsc -p tsconfig.build.json).
     'ship-cli': { type: 'string', default: 'sources' },
+    // Each state's configs run this many times, interleaved, and the medians are
+    // printed: on two shared cores one 5 s run of the same config varies by ±15%.
+    rounds: { type: 'string', default: '1' },
+    configs: { type: 'string', default: 'no mirror,seed config,rendered shadow,rendered ship' },
+    states: { type: 'string', default: 'healthy,slow,down' },
   },
 });
 const rate = Number(values.rate);
@@ -65,7 +71,17 @@ const slowMs = Number(values['slow-ms']);
 if (values['ship-cli'] !== 'sources' && values['ship-cli'] !== 'dist') throw new Error(`--ship-cli ${values['ship-cli']}: expected sources or dist`);
 const built = values['ship-cli'] === 'dist';
 
-type ConfigName = 'no mirror' | 'seed config' | 'rendered shadow' | 'rendered ship';
+// `parity log only`: the ship render with no shipper running, what nginx's logging alone costs.
+const configNames = ['no mirror', 'seed config', 'rendered shadow', 'parity log only', 'rendered ship'] as const;
+type ConfigName = (typeof configNames)[number];
+const rounds = Number(values.rounds);
+const chosenConfigs = values.configs.split(',').map((c) => c.trim());
+for (const c of chosenConfigs) if (!(configNames as readonly string[]).includes(c)) throw new Error(`--configs: ${c}? expected some of ${configNames.join(', ')}`);
+// The baseline is always measured: every ratio is to it.
+const runConfigs = configNames.filter((c) => c === 'no mirror' || chosenConfigs.includes(c));
+const runStates = values.states.split(',').map((c) => c.trim());
+for (const st of runStates) if (!['healthy', 'slow', 'down'].includes(st)) throw new Error(`--states: ${st}? expected healthy, slow or down`);
+if (!(rounds >= 1)) throw new Error(`--rounds ${values.rounds}: expected a whole number >= 1`);
 type TargetState = 'healthy' | 'slow' | 'down';
 interface Figures {
   rps: number;
@@ -102,30 +118,37 @@ async function main(): Promise<void> {
   );
   const results = new Map<string, Figures>();
   try {
-    console.log(`mirror tax: wrk, 1 thread, ${connections} keepalive connections, ${durationS} s per run, nginx 1 worker, ${body.length}-byte Bizppurio callback`);
-    for (const state of ['healthy', 'slow', 'down'] as TargetState[]) {
+    console.log(`mirror tax: wrk, 1 thread, ${connections} keepalive connections, ${durationS} s per run, nginx 1 worker, ${body.length}-byte Bizppurio callback${rounds > 1 ? `, ${rounds} interleaved rounds (medians)` : ''}`);
+    for (const state of runStates as TargetState[]) {
       const target = state === 'down' ? undefined : await startTargetProcess({ tls: { cert: ca.cert, key: ca.key }, ...(state === 'slow' ? { delayMs: slowMs } : {}) });
       const targetPort = target?.port ?? (await freePort());
+      const runs = new Map<ConfigName, Figures[]>();
       try {
-        // The baseline again for each target state, just before its configs: on a
-        // machine shared with other work, a baseline minutes apart is another machine.
-        results.set(`no mirror|${state}`, await measure(nginxPath, work, script, body, (prefix) => noMirror(origin.port, prefix)));
-        for (const name of ['seed config', 'rendered shadow', 'rendered ship'] as ConfigName[]) {
-          const render = (prefix: string): RenderedNginx =>
-            name === 'seed config'
-              ? seedConfig(origin.port, targetPort, dns.address)
-              : renderedShadow(origin.port, targetPort, dns.address, ca.caPath, prefix, templates, name === 'rendered ship' ? 'ship' : 'nginx');
-          const shipper =
-            name === 'rendered ship'
-              ? (prefix: string) =>
-                  startShipProcess({ dir: prefix, originPort: origin.port, targetPort, caPath: ca.caPath, resolver: dns.address, parityLogPath: `${prefix}/logs/parity.log`, built })
-              : undefined;
-          const before = (await target?.count()) ?? 0;
-          const figures = await measure(nginxPath, work, script, body, render, shipper);
-          results.set(`${name}|${state}`, figures);
-          // Includes the 1 s warm-up: how many mirrored copies reached the target.
-          if (target) figures.errors += ` target got ${(await target.count()) - before} mirrors`;
+        for (let round = 0; round < rounds; round++) {
+          // The baseline again for each target state and round, just before its configs:
+          // on a machine shared with other work, a baseline minutes apart is another machine.
+          for (const name of runConfigs) {
+            if (name === 'no mirror') {
+              push(runs, name, await measure(nginxPath, work, script, body, (prefix) => noMirror(origin.port, prefix)));
+              continue;
+            }
+            const render = (prefix: string): RenderedNginx =>
+              name === 'seed config'
+                ? seedConfig(origin.port, targetPort, dns.address)
+                : renderedShadow(origin.port, targetPort, dns.address, ca.caPath, prefix, templates, name === 'rendered shadow' ? 'nginx' : 'ship');
+            const shipper =
+              name === 'rendered ship'
+                ? (prefix: string) =>
+                    startShipProcess({ dir: prefix, originPort: origin.port, targetPort, caPath: ca.caPath, resolver: dns.address, parityLogPath: `${prefix}/logs/parity.log`, built })
+                : undefined;
+            const before = (await target?.count()) ?? 0;
+            const figures = await measure(nginxPath, work, script, body, render, shipper);
+            // Includes the 1 s warm-up: how many mirrored copies reached the target.
+            if (target && name !== 'parity log only') figures.errors += ` target got ${(await target.count()) - before} mirrors`;
+            push(runs, name, figures);
+          }
         }
+        for (const [name, list] of runs) results.set(`${name}|${state}`, median(list));
       } finally {
         await target?.stop();
       }
@@ -139,6 +162,23 @@ async function main(): Promise<void> {
   printTable(results);
   // --ship-lines 0: the transports only.
   if (Number(values['ship-lines']) > 0) await shipperAlone();
+}
+
+function push(runs: Map<ConfigName, Figures[]>, name: ConfigName, figures: Figures): void {
+  runs.set(name, [...(runs.get(name) ?? []), figures]);
+}
+
+/** The run with the median req/s (its other figures with it), the req/s of every round in its notes. */
+function median(list: Figures[]): Figures {
+  if (list.length === 1) return list[0]!;
+  const sorted = [...list].sort((a, b) => a.rps - b.rps);
+  const mid = sorted[Math.floor(sorted.length / 2)]!;
+  const pacedP99 = list.map((f) => f.paced?.p99Ms ?? NaN).sort((a, b) => a - b);
+  return {
+    ...mid,
+    paced: mid.paced ? { ...mid.paced, p99Ms: pacedP99[Math.floor(pacedP99.length / 2)]! } : undefined,
+    errors: `${mid.errors} rounds req/s ${list.map((f) => f.rps.toFixed(0)).join(', ')}`.trim(),
+  };
 }
 
 async function measure(
