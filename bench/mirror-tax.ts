@@ -22,7 +22,7 @@
  * peak RSS while it works through a `--backlog`-line parity log.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { setPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { execa } from 'execa';
@@ -39,6 +39,7 @@ import { loadTemplates } from '../src/render/templates.js';
 import { writeHarness } from '../src/nginx/harness.js';
 import { startNginx } from '../src/nginx/nginxProcess.js';
 import { findNginx } from '../src/nginx/nginxBinary.js';
+import { shipServiceNice } from '../src/ship/shipUnit.js';
 import { bareSendRate, pacedLoad, shipLagP99, startShipProcess, writeBacklog, type PacedFigures, type ShipProcess } from './support/shipBench.js';
 
 const { values } = parseArgs({
@@ -60,6 +61,8 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '1' },
     configs: { type: 'string', default: 'no mirror,seed config,rendered shadow,rendered ship' },
     states: { type: 'string', default: 'healthy,slow,down' },
+    // The shipper's nice value beside nginx: by default the one its systemd unit sets.
+    'ship-nice': { type: 'string', default: String(shipServiceNice) },
   },
 });
 const rate = Number(values.rate);
@@ -118,7 +121,7 @@ async function main(): Promise<void> {
   );
   const results = new Map<string, Figures>();
   try {
-    console.log(`mirror tax: wrk, 1 thread, ${connections} keepalive connections, ${durationS} s per run, nginx 1 worker, ${body.length}-byte Bizppurio callback${rounds > 1 ? `, ${rounds} interleaved rounds (medians)` : ''}`);
+    console.log(`mirror tax: wrk, 1 thread, ${connections} keepalive connections, ${durationS} s per run, nginx 1 worker, ${body.length}-byte Bizppurio callback, mirror ship at nice ${values['ship-nice']}${rounds > 1 ? `, ${rounds} interleaved rounds (medians)` : ''}`);
     for (const state of runStates as TargetState[]) {
       const target = state === 'down' ? undefined : await startTargetProcess({ tls: { cert: ca.cert, key: ca.key }, ...(state === 'slow' ? { delayMs: slowMs } : {}) });
       const targetPort = target?.port ?? (await freePort());
@@ -138,8 +141,12 @@ async function main(): Promise<void> {
                 : renderedShadow(origin.port, targetPort, dns.address, ca.caPath, prefix, templates, name === 'rendered shadow' ? 'nginx' : 'ship');
             const shipper =
               name === 'rendered ship'
-                ? (prefix: string) =>
-                    startShipProcess({ dir: prefix, originPort: origin.port, targetPort, caPath: ca.caPath, resolver: dns.address, parityLogPath: `${prefix}/logs/parity.log`, built })
+                ? async (prefix: string) => {
+                    const shipper = await startShipProcess({ dir: prefix, originPort: origin.port, targetPort, caPath: ca.caPath, resolver: dns.address, parityLogPath: `${prefix}/logs/parity.log`, built });
+                    // As the service runs it (src/ship/shipUnit.ts): below nginx and the origin.
+                    setPriority(shipper.pid, Number(values['ship-nice']));
+                    return shipper;
+                  }
                 : undefined;
             const before = (await target?.count()) ?? 0;
             const figures = await measure(nginxPath, work, script, body, render, shipper);

@@ -19,6 +19,16 @@ export interface ShipUnitSettings {
   workingDirectory: string;
 }
 
+/**
+ * The shipper yields the CPU to nginx and the origin when they compete: shadow
+ * traffic may lag (the log is its spool), the vendor's callbacks may not. `Nice=`
+ * orders processes that share a cgroup; `CPUWeight=` orders the services' cgroups
+ * (cgroup v2: the default weight is 100). The benchmark runs the shipper at the
+ * same nice value (bench/mirror-tax.ts).
+ */
+export const shipServiceNice = 10;
+export const shipServiceCpuWeight = 10;
+
 export interface RenderedShipUnit {
   name: string;
   contents: string;
@@ -53,6 +63,8 @@ export function renderShipUnit(config: MirrorConfig, settings: ShipUnitSettings,
     workingDirectory: unitValue(settings.workingDirectory, 'working directory'),
     execStart: unitValue([settings.mirrorCommand, 'ship', '--config', settings.configPath].map(execArg).join(' '), 'ExecStart'),
     // Long enough for the slowest attempt on the wire to get its answer.
+    nice: shipServiceNice,
+    cpuWeight: shipServiceCpuWeight,
     stopTimeout: `${Math.ceil(durationToMs(config.ship.requestTimeout) / 1000) + 5}s`,
     readOnlyPaths: [unitValue(dirname(config.parityLog.path), 'parityLog.path')],
     readWritePaths: readWritePaths.map((p) => unitValue(p, 'ship state path')),
