@@ -2,8 +2,10 @@
  * The shipper killed with SIGKILL at seeded random points over 10,000 callbacks
  * and restarted each time, through real nginx writing the parity log, the
  * shipper as a process of its own (the CLI), real TLS with the test CA, the
- * gateway stand-in and fauxqs: nothing lost, nothing given up, and every extra
- * copy in SQS is a callback that was on the wire at a kill.
+ * gateway stand-in and fauxqs: nothing lost, nothing given up, the checkpoint
+ * whole after every kill and never past an unrecorded answer, and every extra
+ * copy in SQS a callback that was on the wire, unrecorded, at a kill.
+ * `MIRROR_KILL_SEED=N` replays another kill schedule.
  */
 import { readdir, readFile, watch } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
@@ -66,8 +68,8 @@ async function killAtNextCheckpointWrite(checkpointPath: string, kill: () => voi
 describe('mirror ship killed', () => {
   it(
     `SIGKILL at ${kills} seeded random points over ${total} callbacks, restarted each time: every callback in SQS, none given up, extra copies only of what was in flight at a kill`,
-    // About a minute on a busy 2-core machine (54 s with a load average of 5).
-    { timeout: 240_000 },
+    // 54 s alone and 84-110 s beside the other fault tests on a 2-core machine with a load average of 5-8.
+    { timeout: 300_000 },
     async () => {
       const seed = Number(process.env.MIRROR_KILL_SEED ?? 9);
       const random = seededRandom(seed);
@@ -137,27 +139,29 @@ describe('mirror ship killed', () => {
       expect([...counts.keys()].filter((id) => !position.has(id)), 'in SQS but never logged').toEqual([]);
 
       // What could be on the wire at kill k: the shipper takes lines in log order
-      // and has at most `window` unanswered at once, so a callback it had sent and
-      // not yet recorded lies at most `window` lines past the furthest one recorded
-      // (another `window` of room for answers whose ack line was still queued for
-      // its write), and is not among the recorded ones. A copy beyond the first
-      // needs such a kill.
+      // and holds at most `window` callbacks unanswered, so one it had sent without
+      // a recorded answer lies at most `window` lines past the furthest recorded one
+      // and is not among the recorded ones. Another `window` of room: an answer
+      // whose ack line is still queued for its write has already left the window
+      // (measured: up to 35 copies from one kill with a window of 32), so `window`
+      // x kills is not a sound bound and the test asserts this one instead.
       const inFlightAt = snapshots.map((snap) => {
         const furthest = Math.max(-1, ...[...snap.delivered].map((id) => position.get(id)!));
         return new Set(ids.slice(0, furthest + 1 + 2 * window).filter((id) => !snap.delivered.has(id)));
       });
       const extraCopies = [...counts.entries()].filter(([, n]) => n > 1);
+      // A callback sent again after a kill was unrecorded at that kill; each copy beyond the first needs its own kill.
       const unexplained = extraCopies.filter(([id, n]) => n - 1 > inFlightAt.filter((set) => set.has(id)).length);
       expect(unexplained, 'extra copies of callbacks not on the wire at any kill').toEqual([]);
       const duplicates = extraCopies.reduce((sum, [, n]) => sum + n - 1, 0);
-      expect(duplicates).toBeLessThanOrEqual(kills * window);
       // Each extra copy by the kill it was last unrecorded at (the one its resend followed).
       const perKill = snapshots.map(() => 0);
       for (const [id, n] of extraCopies) perKill[snapshots.findLastIndex((snap) => !snap.delivered.has(id))]! += n - 1;
+      for (const [k, copies] of perKill.entries()) expect(copies, `extra copies from kill ${k + 1}`).toBeLessThanOrEqual(inFlightAt[k]!.size);
       console.info(
         `ship-kill seed ${seed} (MIRROR_KILL_SEED replays it): killed at ${points.join(', ')} delivered; ` +
           `${snapshots.filter((x) => x.midCheckpointWrite).length} of ${killsAtCheckpoint} checkpoint-timed kills inside the write; ` +
-          `${duplicates} extra copies in SQS (bound ${kills} x ${window}; by kill ${perKill.join(', ')}; could be on the wire ${inFlightAt.map((x) => x.size).join(', ')}); after the restarts ${summary.answeredBefore} lines already answered were not sent again`,
+          `${duplicates} extra copies in SQS (by kill ${perKill.join(', ')}; most copies of one callback ${Math.max(1, ...counts.values())}; could be on the wire ${inFlightAt.map((x) => x.size).join(', ')}; window ${window}); the last restart skipped ${summary.answeredBefore} lines already answered`,
       );
     },
   );
