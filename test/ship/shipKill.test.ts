@@ -68,7 +68,7 @@ async function killAtNextCheckpointWrite(checkpointPath: string, kill: () => voi
 describe('mirror ship killed', () => {
   it(
     `SIGKILL at ${kills} seeded random points over ${total} callbacks, restarted each time: every callback in SQS, none given up, extra copies only of what was in flight at a kill`,
-    // 54 s alone and 84-110 s beside the other fault tests on a 2-core machine with a load average of 5-8.
+    // 42-57 s alone, 47-110 s beside the other fault tests, on a 2-core machine at a load average of 4-8.
     { timeout: 300_000 },
     async () => {
       const seed = Number(process.env.MIRROR_KILL_SEED ?? 9);
