@@ -227,9 +227,13 @@ export class Shipper {
       return;
     }
     const shipping = this.ship(item).then(
-      (answer) => {
+      async (answer) => {
         this.record(answer, (answer.finalMs - item.receivedMs) / 1000);
         this.watermark.finish(ticket);
+        // It leaves the window only once its ack line is written: an answer still
+        // queued for the write would be sent again after a kill, so counting it as in
+        // flight keeps a crash's extra copies within the window (test/ship/shipKill.test.ts).
+        await this.adapters.ackLog.flush();
       },
       // Stopped while waiting to retry: no final answer, not committed, sent again after a restart.
       () => void this.stoppedUnanswered++,
