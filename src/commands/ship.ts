@@ -7,7 +7,8 @@
 import { createServer, type Server } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { writeFileAtomic } from '../fs/atomicWrite.js';
+import { removeStaleTemps, writeFileAtomic } from '../fs/atomicWrite.js';
+import { acquireLock } from '../fs/stateLock.js';
 import { templatesDir } from '../render/templates.js';
 import { renderShipUnit } from '../ship/shipUnit.js';
 import { ExitCode, MissingDependencyError, UsageError } from '../errors.js';
@@ -63,6 +64,11 @@ export async function runShip(options: ShipOptions): Promise<ShipResult> {
   const targets: Partial<Record<ShipTargetName, ShipTarget>> = { 'execute-api': gatewayTarget(config, 'shadow')! };
   if (config.apiGateway.customDomain) targets['custom-domain'] = gatewayTarget(config, 'shadow-domain')!;
 
+  // One shipper per checkpoint: a second would send every callback again and
+  // overwrite the first one's checkpoint. Under the lock, what a killed shipper's
+  // checkpoint write left behind is ours to remove.
+  const lock = await acquireLock(settings.checkpoint, 'mirror ship', 'another mirror ship', "so two shippers never send the same callbacks or overwrite each other's checkpoint");
+  await removeStaleTemps(settings.checkpoint);
   const checkpoint = await readCheckpoint(settings.checkpoint);
   const alreadyAnswered = checkpoint ? await recentlyAnswered(settings.ackLog) : new Set<string>();
   const ackLog = await AckLog.open(settings.ackLog);
@@ -128,6 +134,7 @@ export async function runShip(options: ShipOptions): Promise<ShipResult> {
     await tail.close();
     await ackLog.close();
     await sender.close();
+    await lock.release();
   }
 }
 

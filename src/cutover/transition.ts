@@ -17,7 +17,7 @@ import { renderNginx, nginxFileNames, type RenderedFile } from '../render/nginxC
 import { loadTemplates } from '../render/templates.js';
 import { findNginx } from '../nginx/nginxBinary.js';
 import { checkRender } from '../validate/checkRender.js';
-import { acquireLock, type HeldLock } from './lock.js';
+import { acquireLock, type HeldLock } from '../fs/stateLock.js';
 import { readState, withTransition, writeState, type CutoverState, type Transition, type TransitionKind } from './state.js';
 import { decideAdvance, decideRollback, filesDiff, renderedHash } from './plan.js';
 import type { Gate, GateResult } from './gates.js';

@@ -18,7 +18,7 @@ import {
   formatCutoverMoveText,
 } from '../../src/commands/cutover.js';
 import { ExitCode, UsageError, CheckFailedError } from '../../src/errors.js';
-import { CutoverLockedError, lockPathFor } from '../../src/cutover/lock.js';
+import { StateLockedError, lockPathFor } from '../../src/fs/stateLock.js';
 import { writeState, parseState, initialState, withTransition, type CutoverState } from '../../src/cutover/state.js';
 import { decideAdvance, decideRollback, renderedHash, filesDiff } from '../../src/cutover/plan.js';
 import { probeResultToGate, type GateResult } from '../../src/cutover/gates.js';
@@ -51,12 +51,12 @@ describe('the lock: two advance/rollback runs on one state', () => {
     const first = runCutoverAdvance({ config: w.config, state: w.state, nginxDir: w.nginxDir, gateImpl: async () => (inGate.resolve(), release.promise) });
     await inGate.promise;
     const second = await runCutoverAdvance({ config: w.config, state: w.state, nginxDir: w.nginxDir, gateImpl: passGate }).catch((e: unknown) => e);
-    expect(second).toBeInstanceOf(CutoverLockedError);
-    expect((second as CutoverLockedError).exitCode).toBe(ExitCode.checkFailed);
+    expect(second).toBeInstanceOf(StateLockedError);
+    expect((second as StateLockedError).exitCode).toBe(ExitCode.checkFailed);
     expect((second as Error).message).toContain(lockPathFor(w.state));
     expect((second as Error).message).toContain(`pid ${process.pid}`);
     const rollback = await runCutoverRollback({ config: w.config, state: w.state, nginxDir: w.nginxDir }).catch((e: unknown) => e);
-    expect(rollback).toBeInstanceOf(CutoverLockedError);
+    expect(rollback).toBeInstanceOf(StateLockedError);
 
     release.resolve(gateOf('pass'));
     const done = await first;
@@ -80,6 +80,15 @@ describe('the lock: two advance/rollback runs on one state', () => {
     expect(result.lock?.tookOverStaleFrom).toBe(deadPid);
     expect(result.notes.join('\n')).toMatch(new RegExp(`took over a stale lock .*state\\.json\\.lock left by pid ${deadPid}`));
     await expect(stat(lockPathFor(w.state))).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('takes over a lock with its own pid that it does not hold: a previous process had the pid (containers and reboots reuse pids)', async () => {
+    const w = await workspace();
+    await mkdir(join(w.dir, '.mirror'), { recursive: true });
+    await writeFile(lockPathFor(w.state), JSON.stringify({ pid: process.pid, host: hostname(), startedAt: '2026-01-01T00:00:00Z', command: 'mirror cutover advance', token: 'before-reboot' }));
+    const result = await runCutoverAdvance({ config: w.config, state: w.state, nginxDir: w.nginxDir, gateImpl: passGate });
+    expect(result.exitCode).toBe(ExitCode.ok);
+    expect(result.lock?.tookOverStaleFrom).toBe(process.pid);
   });
 });
 

@@ -4,7 +4,7 @@
  * through dnsmasq: what arrives, what the ack log and the checkpoint say, and a
  * restart that resumes where it stopped.
  */
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -136,5 +136,24 @@ describe('mirror ship through real nginx', () => {
     tree.mirror.transport = 'nginx';
     const config = await writeConfigFile(tree, dir);
     await expect(runShip({ config, signal: new AbortController().signal })).rejects.toMatchObject({ exitCode: 2, message: expect.stringMatching(/mirror\.transport is nginx/) });
+  });
+
+  it('one shipper per checkpoint: a second is refused (exit 1, naming the lock and the holder); the first cleans what a killed checkpoint write left', async () => {
+    const { config, dir } = await shipStack();
+    await mkdir(join(dir, 'state'), { recursive: true });
+    const leftover = join(dir, 'state/.checkpoint.json.0123456789ab.tmp');
+    await writeFile(leftover, '{"v":1,"fil');
+    const first = startShipper(config);
+    await waitFor(async () => first.metricsUrl() !== '', { timeoutMs: 10_000, what: 'the first shipper listening' });
+    expect(await readdir(join(dir, 'state')), 'the half-written temp file removed').not.toContain('.checkpoint.json.0123456789ab.tmp');
+    await expect(runShip({ config, signal: new AbortController().signal })).rejects.toMatchObject({
+      exitCode: 1,
+      message: expect.stringMatching(new RegExp(`another mirror ship holds the lock ${join(dir, 'state/checkpoint.json.lock')} \\(pid ${process.pid} `)),
+    });
+    await first.stop();
+    // Released at stop: the next shipper starts.
+    const next = startShipper(config);
+    await waitFor(async () => next.metricsUrl() !== '', { timeoutMs: 10_000, what: 'the next shipper listening' });
+    await next.stop();
   });
 });

@@ -1,9 +1,11 @@
 /**
- * One advance or rollback at a time per state file. The lock is a file next to
- * the state, created with link(2) from a complete temp file, so it appears with
- * its contents or not at all (an O_EXCL create could be seen empty). A lock
- * whose pid is no longer alive on this host is stale and taken over, and the
- * result says so.
+ * One writer at a time per state file: one cutover advance or rollback per cutover
+ * state, one `mirror ship` per checkpoint. The lock is a file next to the state,
+ * created with link(2) from a complete temp file, so it appears with its contents
+ * or not at all (an O_EXCL create could be seen empty). A lock whose pid is no
+ * longer alive on this host, or is this very process's (a previous incarnation
+ * with the same pid: containers and reboots reuse pids), is stale and taken over,
+ * and the result says so.
  */
 import { link, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
@@ -29,13 +31,17 @@ export interface HeldLock {
 }
 
 /** Another run holds the lock: exit 1, naming the file and the pid. */
-export class CutoverLockedError extends CheckFailedError {}
+export class StateLockedError extends CheckFailedError {}
 
 export function lockPathFor(statePath: string): string {
   return `${statePath}.lock`;
 }
 
-export async function acquireLock(statePath: string, command: string): Promise<HeldLock> {
+/**
+ * `command` is what the lock file says holds it; `holder` names such a run in the
+ * refusal ("another cutover run"), and `why` says what the lock prevents.
+ */
+export async function acquireLock(statePath: string, command: string, holder = 'another cutover run', why = 'so two runs never interleave'): Promise<HeldLock> {
   const path = lockPathFor(statePath);
   await mkdir(dirname(path), { recursive: true });
   const owner: LockOwner = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString(), command, token: randomBytes(8).toString('hex') };
@@ -46,7 +52,7 @@ export async function acquireLock(statePath: string, command: string): Promise<H
     if (current === 'gone') continue;
     if (current === 'unreadable' || isAlive(current)) {
       const who = current === 'unreadable' ? 'an unreadable owner' : `pid ${current.pid} on ${current.host}, \`${current.command}\` since ${current.startedAt}`;
-      throw new CutoverLockedError(`another cutover run holds the lock ${path} (${who}): refused, so two runs never interleave`, [
+      throw new StateLockedError(`${holder} holds the lock ${path} (${who}): refused, ${why}`, [
         'wait for it to finish; if that process is gone, remove the lock file and run again',
       ]);
     }
@@ -55,7 +61,7 @@ export async function acquireLock(statePath: string, command: string): Promise<H
     if (typeof again === 'object' && again.token === current.token) await rm(path, { force: true });
     tookOver = current;
   }
-  throw new CutoverLockedError(`could not take the lock ${path}: other runs keep taking it`);
+  throw new StateLockedError(`could not take the lock ${path}: other runs keep taking it`);
 }
 
 async function tryCreate(path: string, owner: LockOwner): Promise<boolean> {
@@ -87,17 +93,27 @@ async function readOwner(path: string): Promise<LockOwner | 'gone' | 'unreadable
   }
 }
 
-/** A pid on another host cannot be checked: treat it as alive. EPERM means alive, owned by someone else. */
+/**
+ * A pid on another host cannot be checked: treat it as alive. EPERM means alive,
+ * owned by someone else. Our own pid in a lock we have not taken is a previous
+ * process's that had the same pid.
+ */
 function isAlive(owner: LockOwner): boolean {
-  return owner.host !== hostname() || isAliveOnThisHost(owner.pid);
+  if (owner.host !== hostname()) return true;
+  return owner.pid === process.pid ? heldHere.has(owner.token) : isAliveOnThisHost(owner.pid);
 }
 
+/** Tokens of the locks this process holds now (a second holder in the same process is refused too). */
+const heldHere = new Set<string>();
+
 function held(path: string, owner: LockOwner, tookOver: LockOwner | undefined): HeldLock {
+  heldHere.add(owner.token);
   return {
     path,
     owner,
     ...(tookOver ? { tookOver } : {}),
     async release() {
+      heldHere.delete(owner.token);
       const current = await readOwner(path);
       if (typeof current === 'object' && current.token === owner.token) await rm(path, { force: true });
     },
