@@ -27,7 +27,7 @@ export interface ShipUnitSettings {
  * same nice value (bench/mirror-tax.ts).
  */
 export const shipServiceNice = 10;
-export const shipServiceCpuWeight = 10;
+const shipServiceCpuWeight = 10;
 
 export interface RenderedShipUnit {
   name: string;
