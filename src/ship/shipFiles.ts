@@ -1,5 +1,5 @@
 /** The shipper's own files: the checkpoint (atomic, whole or nothing) and the ack log (appended, owner-only). */
-import { mkdir, open, readFile, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readFile, stat, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { writeFileAtomic } from '../fs/atomicWrite.js';
 import { UsageError } from '../errors.js';
@@ -32,13 +32,21 @@ export class AckLog {
   private queued: string[] = [];
   private writing: Promise<void> = Promise.resolve();
   private scheduled = false;
+  private lastLookMs = -Infinity;
 
-  private constructor(private readonly handle: FileHandle) {}
+  private constructor(
+    private handle: FileHandle,
+    private identity: string,
+    private readonly path: string,
+    private readonly now: () => number,
+  ) {}
 
-  static async open(path: string): Promise<AckLog> {
+  /** `now` (tests): the clock that paces the look for a rotation (at most once a second). */
+  static async open(path: string, now: () => number = Date.now): Promise<AckLog> {
     await mkdir(dirname(path), { recursive: true });
     // Owner-only although it holds no body: request ids join to bodies in the parity log.
-    return new AckLog(await open(path, 'a', 0o600));
+    const handle = await open(path, 'a', 0o600);
+    return new AckLog(handle, identityOf(await handle.stat({ bigint: true })), path, now);
   }
 
   append(line: string): void {
@@ -50,7 +58,8 @@ export class AckLog {
   flush(): Promise<void> {
     if (this.queued.length > 0 && !this.scheduled) {
       this.scheduled = true;
-      this.writing = this.writing.then(() => {
+      this.writing = this.writing.then(async () => {
+        await this.followRotation();
         this.scheduled = false;
         const text = this.queued.join('');
         this.queued = [];
@@ -64,6 +73,29 @@ export class AckLog {
     await this.flush();
     await this.handle.close();
   }
+
+  /**
+   * logrotate renames the ack log away (or removes it): lines written through the
+   * old handle would go to the rotated file, compressed or deleted later, and
+   * verify would miss them. At most once a second, a new file at the path, as
+   * Python's WatchedFileHandler does; no signal needed.
+   */
+  private async followRotation(): Promise<void> {
+    const now = this.now();
+    if (now - this.lastLookMs < 1000) return;
+    this.lastLookMs = now;
+    const atPath = await stat(this.path, { bigint: true }).catch(() => undefined);
+    if (atPath && identityOf(atPath) === this.identity) return;
+    const next = await open(this.path, 'a', 0o600);
+    const old = this.handle;
+    this.handle = next;
+    this.identity = identityOf(await next.stat({ bigint: true }));
+    await old.close();
+  }
+}
+
+function identityOf(info: { dev: bigint; ino: bigint }): string {
+  return `${info.dev}:${info.ino}`;
 }
 
 /**
