@@ -31,18 +31,9 @@ export interface AckWatchInput {
   port: number;
 }
 
-/** `ship.ackLog` when the config has one. */
-function shipAckLog(config: MirrorConfig): string | undefined {
-  const ship = (config as unknown as { ship?: { ackLog?: unknown } }).ship;
-  return typeof ship?.ackLog === 'string' && ship.ackLog !== '' ? ship.ackLog : undefined;
-}
-
 /** The answers logs a watch follows: --ack-log, the mirror location's answers log, ship.ackLog (once each). */
 function answersLogsToFollow(config: MirrorConfig, ackLog: readonly string[] = []): string[] {
-  const files = [...ackLog, answersLogPath(config)];
-  const ship = shipAckLog(config);
-  if (ship) files.push(ship);
-  return [...new Set(files)];
+  return [...new Set([...ackLog, answersLogPath(config), config.ship.ackLog])];
 }
 
 export async function runAckWatch(input: AckWatchInput): Promise<WatchResult> {

@@ -20,12 +20,6 @@ export interface AckVerifyOptions {
   now: number;
 }
 
-/** `ship.ackLog` once issue 9's config key exists; read defensively, it may not. */
-function configuredShipAckLog(config: MirrorConfig): string | undefined {
-  const ship = (config as unknown as { ship?: { ackLog?: unknown } }).ship;
-  return typeof ship?.ackLog === 'string' && ship.ackLog !== '' ? ship.ackLog : undefined;
-}
-
 export async function runAckVerify(options: AckVerifyOptions): Promise<VerifyResult> {
   const { config, settings, now } = options;
   if (settings.match.kind !== 'request-id') {
@@ -37,11 +31,11 @@ export async function runAckVerify(options: AckVerifyOptions): Promise<VerifyRes
     ...(settings.until !== undefined ? { until: settings.until } : {}),
   });
   const parityLogs = await readParityLogs(options.parityLog, (record) => ledger.addCallback(record));
-  const shipLog = configuredShipAckLog(config);
+  const shipLog = config.ship.ackLog;
   const answers = await readAnswers(
     [
       { files: options.ackLog ?? [], required: true, kind: 'answers' },
-      { files: [answersLogPath(config), ...(shipLog && !(options.ackLog ?? []).includes(shipLog) ? [shipLog] : [])], required: false, kind: 'answers' },
+      { files: [answersLogPath(config), ...(!(options.ackLog ?? []).includes(shipLog) ? [shipLog] : [])], required: false, kind: 'answers' },
       { files: parityLogs.files.filter((f) => f !== '-'), required: false, kind: 'parity' },
     ],
     (answer) => ledger.addAnswer(answer),
