@@ -184,7 +184,7 @@ function median(list: Figures[]): Figures {
   return {
     ...mid,
     paced: mid.paced ? { ...mid.paced, p99Ms: pacedP99[Math.floor(pacedP99.length / 2)]! } : undefined,
-    errors: `${mid.errors} rounds req/s ${list.map((f) => f.rps.toFixed(0)).join(', ')}`.trim(),
+    errors: [mid.errors.trim(), `rounds req/s ${list.map((f) => f.rps.toFixed(0)).join(', ')}`].filter(Boolean).join('; '),
   };
 }
 
