@@ -8,6 +8,20 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import type { MirrorConfig } from '../config/types.js';
 import { durationToMs } from '../config/nginxValues.js';
 
+/**
+ * The node flags the shipper runs with (the unit sets them through NODE_OPTIONS;
+ * the benchmark runs the shipper with exactly these). The shipper makes garbage for
+ * every line, and V8 otherwise lets its young generation grow to two 64 MiB
+ * semi-spaces at full speed (docs/benchmarks.md, "Where the shipper's peak RSS goes").
+ */
+export const shipNodeOptions: readonly string[] = ['--max-semi-space-size=4'];
+
+/** `NODE_OPTIONS=...` as one Environment= assignment, quoted when it holds spaces (systemd.exec(5), "Environment="). */
+function nodeOptionsAssignment(flags: readonly string[]): string {
+  const assignment = `NODE_OPTIONS=${flags.join(' ')}`;
+  return /\s/.test(assignment) ? `"${assignment}"` : assignment;
+}
+
 export interface ShipUnitSettings {
   /** Absolute path of the config the service reads. */
   configPath: string;
@@ -54,6 +68,7 @@ export function renderShipUnit(config: MirrorConfig, settings: ShipUnitSettings,
     execStart: unitValue([settings.mirrorCommand, 'ship', '--config', settings.configPath].map(execArg).join(' '), 'ExecStart'),
     // Long enough for the slowest attempt on the wire to get its answer.
     stopTimeout: `${Math.ceil(durationToMs(config.ship.requestTimeout) / 1000) + 5}s`,
+    nodeOptions: nodeOptionsAssignment(shipNodeOptions),
     readOnlyPaths: [unitValue(dirname(config.parityLog.path), 'parityLog.path')],
     readWritePaths: readWritePaths.map((p) => unitValue(p, 'ship state path')),
   };

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
 import { runMirror } from '../support/cli.js';
+import { shipNodeOptions } from '../../src/ship/shipUnit.js';
 import { exampleConfig, withValue, writeConfigFile } from '../support/config.js';
 
 const dirs: string[] = [];
@@ -32,6 +33,8 @@ describe('mirror render ship-unit', () => {
     expect(unit).toMatch(/^ReadOnlyPaths=\/var\/log\/nginx$/m);
     expect(unit.match(/^ReadWritePaths=.*$/gm)).toEqual(['ReadWritePaths=/var/lib/mirror']);
     expect(unit).toMatch(/^TimeoutStopSec=15s$/m);
+    // The flags the benchmark measures the shipper with.
+    expect(unit).toContain(`\nEnvironment=NODE_OPTIONS=${shipNodeOptions.join(' ')}\n`);
     const stable = unit.replaceAll(config, '/etc/mirror/mirror.yaml').replaceAll(process.execPath, '/usr/local/bin/mirror').replaceAll(dir, '/srv/mirror');
     await expect(stable).toMatchFileSnapshot('__snapshots__/mirror-ship-bizppurio.service');
 
