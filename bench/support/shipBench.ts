@@ -21,6 +21,8 @@ export interface ShipProcess {
   pid: number;
   ackLog: string;
   acked(): Promise<number>;
+  /** CPU time the process has used so far (user + system), seconds. */
+  cpuSeconds(): Promise<number>;
   /** Peak resident set (VmHWM) so far, MiB. */
   peakRssMiB(): Promise<number>;
   /** Resident set now, MiB: anonymous (heaps, buffers) and file-backed (the node binary, mapped code). */
@@ -38,7 +40,7 @@ export interface ShipConfigInput {
   window?: number;
   /** Run the built dist/cli.js instead of the sources through tsx. */
   built?: boolean;
-  /** node flags for the shipper's process, e.g. the unit's (`shipNodeOptions`). */
+  /** node flags for the shipper's process (in NODE_OPTIONS), e.g. the unit's (`shipNodeOptions`). */
   nodeOptions?: readonly string[];
 }
 
@@ -73,7 +75,10 @@ export async function startShipProcess(input: ShipConfigInput): Promise<ShipProc
   const raw = shipRawConfig({ ...input, listen: `127.0.0.1:${port}` });
   const config = join(input.dir, 'ship.yaml');
   await writeFile(config, stringify(raw));
-  const child: ResultPromise = execa(process.execPath, [...(input.nodeOptions ?? []), ...(input.built ? [builtCli] : ['--import', import.meta.resolve('tsx/esm'), cli]), 'ship', '--config', config], {
+  // Through NODE_OPTIONS, as the systemd unit passes them (node allows only some V8 flags there).
+  const env = input.nodeOptions?.length ? { NODE_OPTIONS: [process.env.NODE_OPTIONS ?? '', ...input.nodeOptions].join(' ').trim() } : {};
+  const child: ResultPromise = execa(process.execPath, [...(input.built ? [builtCli] : ['--import', import.meta.resolve('tsx/esm'), cli]), 'ship', '--config', config], {
+    env,
     reject: false,
     stdin: 'ignore',
     stdout: 'ignore',
@@ -92,6 +97,12 @@ export async function startShipProcess(input: ShipConfigInput): Promise<ShipProc
     pid: child.pid!,
     ackLog,
     acked: () => ackCounter.count(),
+    cpuSeconds: async () => {
+      // proc(5): utime and stime, fields 14 and 15, in clock ticks (100 a second on Linux).
+      const stat = await readFile(`/proc/${child.pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return (Number(fields[11]) + Number(fields[12])) / 100;
+    },
     peakRssMiB: async () => {
       const status = await readFile(`/proc/${child.pid}/status`, 'utf8');
       return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1]) / 1024;
