@@ -38,7 +38,7 @@ import { loadTemplates } from '../src/render/templates.js';
 import { writeHarness } from '../src/nginx/harness.js';
 import { startNginx } from '../src/nginx/nginxProcess.js';
 import { findNginx } from '../src/nginx/nginxBinary.js';
-import { shipNodeOptions } from '../src/ship/shipUnit.js';
+import { shipEnvironment } from '../src/ship/shipUnit.js';
 import { bareSendRate, pacedLoad, shipLagP99, startShipProcess, writeBacklog, type PacedFigures, type ShipProcess } from './support/shipBench.js';
 
 const { values } = parseArgs({
@@ -202,9 +202,10 @@ async function shipperAlone(): Promise<void> {
   const backlogLines = Number(values.backlog);
   // The bench's shipper config keeps the default window (startShipProcess).
   const shipWindow = 256;
-  const shipperFlagRows: [string, string[]][] = [
-    ['V8 defaults', []],
-    [`the unit's flags: ${shipNodeOptions(shipWindow).join(' ')}`, shipNodeOptions(shipWindow)],
+  const unitEnvironment = shipEnvironment(shipWindow);
+  const shipperFlagRows: [string, Record<string, string>][] = [
+    ['V8 defaults', {}],
+    [`the unit's environment: ${Object.entries(unitEnvironment).map(([k, v]) => `${k}="${v}"`).join(' ')}`, unitEnvironment],
   ];
   const ca = await createTestCa([gatewayHost]);
   const dns = await startDnsServer({ [gatewayHost]: '127.0.0.1' });
@@ -217,10 +218,10 @@ async function shipperAlone(): Promise<void> {
     console.log('');
     console.log(`shipper throughput (CLI from ${built ? 'dist/' : 'the sources through tsx'}), ${shipLines.toLocaleString('en')} logged callbacks to a healthy local TLS target (window ${shipWindow}):`);
     console.log(`  bare undici loop, same target and concurrency: ${bare.toFixed(0)}/s (1.00x)`);
-    // With V8's defaults and with the unit's flags, each from the log's start.
-    for (const [label, nodeOptions] of shipperFlagRows) {
+    // With V8's defaults and with the unit's environment, each from the log's start.
+    for (const [label, environment] of shipperFlagRows) {
       const runDir = await mkdtemp(join(dir, 'run-'));
-      const shipper = await startShipProcess({ dir: runDir, originPort: 1, targetPort: target.port, caPath: ca.caPath, resolver: dns.address, parityLogPath, built, nodeOptions });
+      const shipper = await startShipProcess({ dir: runDir, originPort: 1, targetPort: target.port, caPath: ca.caPath, resolver: dns.address, parityLogPath, built, environment });
       // Timed from the first 1,000 acks (the process's start-up is not shipping) to the last.
       const warm = Math.min(1000, shipLines / 10);
       while ((await shipper.acked()) < warm) await new Promise((r) => setTimeout(r, 20));
@@ -243,9 +244,9 @@ async function shipperAlone(): Promise<void> {
     // Twice over the same log: V8's defaults, then with exactly the node flags the
     // systemd unit sets (`mirror render ship-unit`). At full speed V8 grows the new
     // space to its maximum (two 64 MiB semi-spaces on this machine) unless capped.
-    for (const [label, nodeOptions] of shipperFlagRows) {
+    for (const [label, environment] of shipperFlagRows) {
       const dir = await mkdtemp(join(big, 'run-'));
-      const bigShipper = await startShipProcess({ dir, originPort: 1, targetPort: target.port, caPath: ca.caPath, resolver: dns.address, parityLogPath: bigLog, built, nodeOptions });
+      const bigShipper = await startShipProcess({ dir, originPort: 1, targetPort: target.port, caPath: ca.caPath, resolver: dns.address, parityLogPath: bigLog, built, environment });
       const started = Date.now();
       const until = started + 30_000;
       let done = 0;

@@ -40,8 +40,8 @@ export interface ShipConfigInput {
   window?: number;
   /** Run the built dist/cli.js instead of the sources through tsx. */
   built?: boolean;
-  /** node flags for the shipper's process (in NODE_OPTIONS), e.g. the unit's (`shipNodeOptions`). */
-  nodeOptions?: readonly string[];
+  /** Environment for the shipper's process, e.g. the unit's (`shipEnvironment`: NODE_OPTIONS and malloc's arenas). */
+  environment?: Record<string, string>;
 }
 
 function shipRawConfig(input: ShipConfigInput & { listen: string }): Record<string, any> {
@@ -75,10 +75,9 @@ export async function startShipProcess(input: ShipConfigInput): Promise<ShipProc
   const raw = shipRawConfig({ ...input, listen: `127.0.0.1:${port}` });
   const config = join(input.dir, 'ship.yaml');
   await writeFile(config, stringify(raw));
-  // Through NODE_OPTIONS, as the systemd unit passes them (node allows only some V8 flags there).
-  const env = input.nodeOptions?.length ? { NODE_OPTIONS: [process.env.NODE_OPTIONS ?? '', ...input.nodeOptions].join(' ').trim() } : {};
   const child: ResultPromise = execa(process.execPath, [...(input.built ? [builtCli] : ['--import', import.meta.resolve('tsx/esm'), cli]), 'ship', '--config', config], {
-    env,
+    // The unit's environment, NODE_OPTIONS included (node allows only some V8 flags there).
+    env: input.environment ?? {},
     reject: false,
     stdin: 'ignore',
     stdout: 'ignore',

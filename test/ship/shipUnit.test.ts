@@ -33,8 +33,8 @@ describe('mirror render ship-unit', () => {
     expect(unit).toMatch(/^ReadOnlyPaths=\/var\/log\/nginx$/m);
     expect(unit.match(/^ReadWritePaths=.*$/gm)).toEqual(['ReadWritePaths=/var/lib/mirror']);
     expect(unit).toMatch(/^TimeoutStopSec=15s$/m);
-    // The flags the benchmark measures the shipper with (the default window, 256).
-    expect(unit).toContain(`\nEnvironment="NODE_OPTIONS=${shipNodeOptions(256).join(' ')}"\n`);
+    // The environment the benchmark measures the shipper with (the default window, 256).
+    expect(unit).toContain(`\nEnvironment="NODE_OPTIONS=${shipNodeOptions(256).join(' ')}"\nEnvironment=MALLOC_ARENA_MAX=2\n`);
     const stable = unit.replaceAll(config, '/etc/mirror/mirror.yaml').replaceAll(process.execPath, '/usr/local/bin/mirror').replaceAll(dir, '/srv/mirror');
     await expect(stable).toMatchFileSnapshot('__snapshots__/mirror-ship-bizppurio.service');
 
