@@ -21,6 +21,8 @@ export interface ShipProcess {
   pid: number;
   ackLog: string;
   acked(): Promise<number>;
+  /** CPU time the process has used so far (user + system), seconds. */
+  cpuSeconds(): Promise<number>;
   /** Peak resident set (VmHWM) so far, MiB. */
   peakRssMiB(): Promise<number>;
   /** Resident set now, MiB: anonymous (heaps, buffers) and file-backed (the node binary, mapped code). */
@@ -38,8 +40,8 @@ export interface ShipConfigInput {
   window?: number;
   /** Run the built dist/cli.js instead of the sources through tsx. */
   built?: boolean;
-  /** node flags for the shipper's process, e.g. `--max-semi-space-size=4`. */
-  nodeOptions?: string[];
+  /** Environment for the shipper's process, e.g. the unit's (`shipEnvironment`: NODE_OPTIONS and malloc's arenas). */
+  environment?: Record<string, string>;
 }
 
 function shipRawConfig(input: ShipConfigInput & { listen: string }): Record<string, any> {
@@ -73,7 +75,9 @@ export async function startShipProcess(input: ShipConfigInput): Promise<ShipProc
   const raw = shipRawConfig({ ...input, listen: `127.0.0.1:${port}` });
   const config = join(input.dir, 'ship.yaml');
   await writeFile(config, stringify(raw));
-  const child: ResultPromise = execa(process.execPath, [...(input.nodeOptions ?? []), ...(input.built ? [builtCli] : ['--import', import.meta.resolve('tsx/esm'), cli]), 'ship', '--config', config], {
+  const child: ResultPromise = execa(process.execPath, [...(input.built ? [builtCli] : ['--import', import.meta.resolve('tsx/esm'), cli]), 'ship', '--config', config], {
+    // The unit's environment, NODE_OPTIONS included (node allows only some V8 flags there).
+    env: input.environment ?? {},
     reject: false,
     stdin: 'ignore',
     stdout: 'ignore',
@@ -87,14 +91,16 @@ export async function startShipProcess(input: ShipConfigInput): Promise<ShipProc
     await new Promise((r) => setTimeout(r, 100));
   }
   const ackLog = raw.ship.ackLog as string;
+  const ackCounter = new AckLineCounter(ackLog);
   return {
     pid: child.pid!,
     ackLog,
-    acked: async () => {
-      const text = await readFile(ackLog, 'utf8').catch(() => '');
-      let n = 0;
-      for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) n++;
-      return n;
+    acked: () => ackCounter.count(),
+    cpuSeconds: async () => {
+      // proc(5): utime and stime, fields 14 and 15, in clock ticks (100 a second on Linux).
+      const stat = await readFile(`/proc/${child.pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return (Number(fields[11]) + Number(fields[12])) / 100;
     },
     peakRssMiB: async () => {
       const status = await readFile(`/proc/${child.pid}/status`, 'utf8');
@@ -110,6 +116,35 @@ export async function startShipProcess(input: ShipConfigInput): Promise<ShipProc
       await child;
     },
   };
+}
+
+/**
+ * Counts the ack log's lines by reading only what was appended since the last
+ * count: the benchmark polls it many times a second on the cores the shipper uses,
+ * and the whole log is tens of megabytes by the end of a backlog run.
+ */
+class AckLineCounter {
+  private lines = 0;
+  private offset = 0;
+  private readonly chunk = Buffer.allocUnsafe(1 << 16);
+
+  constructor(private readonly path: string) {}
+
+  async count(): Promise<number> {
+    const handle = await open(this.path, 'r').catch(() => undefined);
+    if (!handle) return this.lines;
+    try {
+      for (;;) {
+        const { bytesRead } = await handle.read(this.chunk, 0, this.chunk.length, this.offset);
+        if (bytesRead === 0) return this.lines;
+        this.offset += bytesRead;
+        const appended = this.chunk.subarray(0, bytesRead);
+        for (let i = appended.indexOf(0x0a); i >= 0; i = appended.indexOf(0x0a, i + 1)) this.lines++;
+      }
+    } finally {
+      await handle.close();
+    }
+  }
 }
 
 export interface PacedFigures {

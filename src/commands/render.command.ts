@@ -8,7 +8,7 @@ import { configOption, defineCommand, jsonOption, option, phaseOption } from './
 import type { RenderResult } from './render.js';
 import type { RenderApigwResult } from './renderApigw.js';
 import type { RenderDashboardResult } from './renderDashboard.js';
-import type { RenderShipUnitResult } from './ship.js';
+import type { RenderShipUnitResult } from './renderShipUnit.js';
 
 interface RenderFlags {
   config: string;
@@ -58,7 +58,7 @@ export const renderCommand = defineCommand<RenderFlags, [string | undefined], Re
       return { exitCode: result.exitCode, target, result };
     }
     if (target === 'ship-unit') {
-      const { runRenderShipUnit } = await import('./ship.js');
+      const { runRenderShipUnit } = await import('./renderShipUnit.js');
       const result = await runRenderShipUnit({ config: opts.config, out: opts.out, stdout: opts.stdout, user: opts.user, group: opts.group, mirrorCommand: opts.mirrorCommand });
       return { exitCode: result.exitCode, target, result };
     }
@@ -75,7 +75,7 @@ export const renderCommand = defineCommand<RenderFlags, [string | undefined], Re
       case 'dashboard':
         return (await import('./renderDashboard.js')).formatRenderDashboardText(outcome.result);
       case 'ship-unit':
-        return (await import('./ship.js')).formatRenderShipUnitText(outcome.result);
+        return (await import('./renderShipUnit.js')).formatRenderShipUnitText(outcome.result);
       case 'nginx':
         return (await import('./render.js')).formatRenderText(outcome.result);
     }

@@ -9,6 +9,11 @@ import type { Phase } from '../config/phases.js';
 import type { TemplateSet } from './templates.js';
 import { nginxArg } from './nginxArg.js';
 import { probeHeader } from '../wire/contract.js';
+import { gatewayTarget, type GatewayTarget } from './gatewayTarget.js';
+
+// Here too for the modules that render and send (probe, sandbox); `mirror ship` imports
+// ./gatewayTarget.js itself, so it does not load Handlebars.
+export { gatewayTarget } from './gatewayTarget.js';
 
 export type NginxContext = 'http' | 'server';
 
@@ -60,24 +65,6 @@ export function renderNginx(config: MirrorConfig, phase: Phase, templates: Templ
 /** Collapses the blank lines Handlebars leaves where a block was skipped. */
 function tidy(text: string): string {
   return `${text.replace(/\n{3,}/g, '\n\n').trimEnd()}\n`;
-}
-
-/** The API Gateway host and path nginx talks to in a phase. */
-export interface GatewayTarget {
-  host: string;
-  port: number;
-  /** Path on that host, stage or base path included, no query. */
-  uri: string;
-}
-
-export function gatewayTarget(config: MirrorConfig, phase: Phase): GatewayTarget | undefined {
-  const { apiGateway: gw } = config;
-  if (phase === 'off') return undefined;
-  if (phase === 'shadow') {
-    return { host: `${gw.restApiId}.execute-api.${gw.region}.amazonaws.com`, port: gw.port, uri: `/${gw.stage}${gw.resourcePath}` };
-  }
-  if (!gw.customDomain) throw new Error(`apiGateway.customDomain is required for the ${phase} phase`);
-  return { host: gw.customDomain, port: gw.port, uri: `${gw.basePath ? `/${gw.basePath}` : ''}${gw.resourcePath}` };
 }
 
 function nginxView(config: MirrorConfig, phase: Phase) {

@@ -50,14 +50,14 @@ interface TailedFile {
 export class ParityLogTail {
   private readonly files = new Map<string, TailedFile>();
   private lastDiscoveryMs = -Infinity;
-  private readonly buffer: Buffer;
+  private readonly chunkBytes: number;
   rotations = 0;
 
   constructor(
     private readonly patterns: readonly string[],
     private readonly options: ParityLogTailOptions,
   ) {
-    this.buffer = Buffer.alloc(options.chunkBytes ?? 1 << 16);
+    this.chunkBytes = options.chunkBytes ?? 1 << 16;
   }
 
   private now(): number {
@@ -154,11 +154,16 @@ export class ParityLogTail {
       this.options.onTruncated?.(file.id);
     }
     if (size === file.readOffset) return [];
-    const { bytesRead } = await file.handle.read(this.buffer, 0, this.buffer.length, file.readOffset);
+    // Each chunk is read into memory of its own, after the half-written line kept
+    // from the last one: the lines handed over point into it (no copy), and stay
+    // valid for as long as the caller holds them, whatever is read next.
+    const chunk = Buffer.allocUnsafeSlow(file.pending.length + Math.min(this.chunkBytes, size - file.readOffset));
+    file.pending.copy(chunk);
+    const { bytesRead } = await file.handle.read(chunk, file.pending.length, chunk.length - file.pending.length, file.readOffset);
     if (bytesRead === 0) return [];
     file.lastActiveMs = this.now();
     const base = file.readOffset - file.pending.length;
-    const data = file.pending.length > 0 ? Buffer.concat([file.pending, this.buffer.subarray(0, bytesRead)]) : Buffer.from(this.buffer.subarray(0, bytesRead));
+    const data = chunk.subarray(0, file.pending.length + bytesRead);
     file.readOffset += bytesRead;
     const lines: TailLine[] = [];
     let start = 0;
@@ -167,7 +172,8 @@ export class ParityLogTail {
       lines.push({ fileId: file.id, path: file.path, end: base + nl + 1, bytes: data.subarray(start, end) });
       start = nl + 1;
     }
-    // The part after the last newline is being written: kept until the rest comes.
+    // The part after the last newline is being written: kept (copied, so the chunk
+    // is not held for it) until the rest comes.
     file.pending = Buffer.from(data.subarray(start));
     return lines;
   }

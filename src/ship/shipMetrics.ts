@@ -2,7 +2,7 @@
  * Prometheus metrics of `mirror ship`, in a registry of their own that the command
  * creates. Labels are fixed lists (outcome, cause): never a request id or a body.
  */
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from './promClientParts.js';
 import { shipCauses, type ShipCause } from '../wire/shipAck.js';
 import type { ShipOutcome } from './ackRecord.js';
 

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
 import { runMirror } from '../support/cli.js';
+import { shipNodeOptions } from '../../src/ship/shipUnit.js';
 import { exampleConfig, withValue, writeConfigFile } from '../support/config.js';
 
 const dirs: string[] = [];
@@ -32,12 +33,27 @@ describe('mirror render ship-unit', () => {
     expect(unit).toMatch(/^ReadOnlyPaths=\/var\/log\/nginx$/m);
     expect(unit.match(/^ReadWritePaths=.*$/gm)).toEqual(['ReadWritePaths=/var/lib/mirror']);
     expect(unit).toMatch(/^TimeoutStopSec=15s$/m);
+    // The environment the benchmark measures the shipper with (the default window, 256).
+    expect(unit).toContain(`\nEnvironment="NODE_OPTIONS=${shipNodeOptions(256).join(' ')}"\nEnvironment=MALLOC_ARENA_MAX=2\n`);
     const stable = unit.replaceAll(config, '/etc/mirror/mirror.yaml').replaceAll(process.execPath, '/usr/local/bin/mirror').replaceAll(dir, '/srv/mirror');
     await expect(stable).toMatchFileSnapshot('__snapshots__/mirror-ship-bizppurio.service');
 
     // systemd's own check of the unit file (unknown users are not its concern offline).
     const verify = await execa('systemd-analyze', ['verify', join(dir, 'unit.service')], { reject: false });
     expect(verify.stderr.split('\n').filter((l) => l && !/Failed to resolve (user|group)|nginx\.service|network-online|unit\.service: Command .* is not executable/.test(l))).toEqual([]);
+  });
+
+  it("caps node's old space by the window: a larger window has room for its callbacks in flight", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'mirror-unit-'));
+    dirs.push(dir);
+    const tree = withValue(exampleConfig(), 'mirror.transport', 'ship');
+    tree.ship = { window: 10_000 };
+    const run = await runMirror(['render', 'ship-unit', '--config', await writeConfigFile(tree, dir), '--stdout']);
+    expect(run.exitCode).toBe(0);
+    const oldSpaceMiB = (unit: string) => Number(/^Environment="NODE_OPTIONS=.*--max-old-space-size=(\d+)"$/m.exec(unit)?.[1]);
+    // 42 MiB at the default window (what is live there is 20 to 26 MiB); ~6 KiB more per callback in flight.
+    expect(oldSpaceMiB(run.stdout)).toBe(40 + Math.ceil(10_000 / 128));
+    expect(shipNodeOptions(256)).toEqual(['--max-semi-space-size=4', '--max-old-space-size=42']);
   });
 
   it('refuses a user name that is not one: exit 2', async () => {
