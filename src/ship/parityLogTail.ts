@@ -144,7 +144,19 @@ export class ParityLogTail {
     }
   }
 
+  /**
+   * The next complete lines of `file`. A line longer than a chunk (a large body)
+   * is read on at once, each read as large as what is pending so copying stays
+   * linear, rather than one chunk per call with the caller's idle wait between.
+   */
   private async readChunk(file: TailedFile): Promise<TailLine[]> {
+    for (;;) {
+      const { lines, more } = await this.readOnce(file);
+      if (lines.length > 0 || !more) return lines;
+    }
+  }
+
+  private async readOnce(file: TailedFile): Promise<{ lines: TailLine[]; more: boolean }> {
     const size = Number((await file.handle.stat()).size);
     if (size < file.readOffset) {
       // copytruncate: the same inode, emptied; what follows is new.
@@ -153,14 +165,14 @@ export class ParityLogTail {
       this.rotations++;
       this.options.onTruncated?.(file.id);
     }
-    if (size === file.readOffset) return [];
+    if (size === file.readOffset) return { lines: [], more: false };
     // Each chunk is read into memory of its own, after the half-written line kept
     // from the last one: the lines handed over point into it (no copy), and stay
     // valid for as long as the caller holds them, whatever is read next.
-    const chunk = Buffer.allocUnsafeSlow(file.pending.length + Math.min(this.chunkBytes, size - file.readOffset));
+    const chunk = Buffer.allocUnsafeSlow(file.pending.length + Math.min(Math.max(this.chunkBytes, file.pending.length), size - file.readOffset));
     file.pending.copy(chunk);
     const { bytesRead } = await file.handle.read(chunk, file.pending.length, chunk.length - file.pending.length, file.readOffset);
-    if (bytesRead === 0) return [];
+    if (bytesRead === 0) return { lines: [], more: false };
     file.lastActiveMs = this.now();
     const base = file.readOffset - file.pending.length;
     const data = chunk.subarray(0, file.pending.length + bytesRead);
@@ -175,6 +187,6 @@ export class ParityLogTail {
     // The part after the last newline is being written: kept (copied, so the chunk
     // is not held for it) until the rest comes.
     file.pending = Buffer.from(data.subarray(start));
-    return lines;
+    return { lines, more: file.readOffset < size };
   }
 }

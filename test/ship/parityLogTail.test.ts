@@ -59,6 +59,16 @@ describe('the ship log follower', () => {
     expect((await drain()).map((l) => l.bytes.toString())).toEqual(['four']);
   });
 
+  it('hands over a line many chunks long in one call, byte for byte (a large body is not read a chunk per idle wait)', async () => {
+    const { log, tail } = await setup();
+    const big = Buffer.alloc(1_000_000 + 17, 0xe3);
+    await writeFile(log, Buffer.concat([big, Buffer.from('\n{"b":2}\n')]));
+    const got = await tail.next();
+    expect(got.map((l) => l.end)).toEqual([big.length + 1, big.length + 9]);
+    expect(got[0]!.bytes.equals(big)).toBe(true);
+    expect(await tail.next()).toEqual([]);
+  });
+
   it('starts a file where the checkpoint says', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'mirror-tail-'));
     dirs.push(dir);
