@@ -5,6 +5,7 @@
  *   npx tsx bench/mirror-tax.ts [--duration 10] [--connections 8] [--rate 1000] [--paced 10]
  *                                [--ship-lines 100000] [--backlog 1000000] [--ship-only] [--ship-cli sources|dist]
  *                                [--rounds 1] [--configs 'no mirror,rendered ship,...'] [--states healthy,slow,down]
+ *                                [--ship-nice 10] [--parity-log-buffer 64k]
  *
  * For each nginx config (no mirror; the seed's config: variable proxy_pass, a
  * resolver, no timeouts; the rendered shadow config) and each mirror target state
@@ -63,6 +64,8 @@ const { values } = parseArgs({
     states: { type: 'string', default: 'healthy,slow,down' },
     // The shipper's nice value beside nginx: by default the one its systemd unit sets.
     'ship-nice': { type: 'string', default: String(shipServiceNice) },
+    // parityLog.buffer for the rendered configs (e.g. 64k): nginx writes the log a buffer at a time.
+    'parity-log-buffer': { type: 'string' },
   },
 });
 const rate = Number(values.rate);
@@ -121,7 +124,7 @@ async function main(): Promise<void> {
   );
   const results = new Map<string, Figures>();
   try {
-    console.log(`mirror tax: wrk, 1 thread, ${connections} keepalive connections, ${durationS} s per run, nginx 1 worker, ${body.length}-byte Bizppurio callback, mirror ship at nice ${values['ship-nice']}${rounds > 1 ? `, ${rounds} interleaved rounds (medians)` : ''}`);
+    console.log(`mirror tax: wrk, 1 thread, ${connections} keepalive connections, ${durationS} s per run, nginx 1 worker, ${body.length}-byte Bizppurio callback, mirror ship at nice ${values['ship-nice']}${values['parity-log-buffer'] ? `, parityLog.buffer ${values['parity-log-buffer']}` : ''}${rounds > 1 ? `, ${rounds} interleaved rounds (medians)` : ''}`);
     for (const state of runStates as TargetState[]) {
       const target = state === 'down' ? undefined : await startTargetProcess({ tls: { cert: ca.cert, key: ca.key }, ...(state === 'slow' ? { delayMs: slowMs } : {}) });
       const targetPort = target?.port ?? (await freePort());
@@ -380,6 +383,7 @@ function renderedShadow(
     phase: 'shadow',
   });
   raw.mirror.transport = transport;
+  if (values['parity-log-buffer']) raw.parityLog.buffer = values['parity-log-buffer'];
   const result = validateConfig(raw, 'shadow');
   if (!result.ok) throw new Error(JSON.stringify(result.issues));
   return renderNginx(result.config, 'shadow', templates);

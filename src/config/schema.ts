@@ -144,6 +144,16 @@ export const configSchema = z.strictObject({
       answersPath: filePath
         .optional()
         .describe("where the mirror location logs API Gateway's answer to each callback, no body (default: parityLog.path with -answers before .log); read by verify --mode ack"),
+      buffer: z
+        .string()
+        .regex(sizePattern, { error: 'expected an nginx size such as 64k' })
+        .optional()
+        .describe(
+          "access_log buffer=: nginx writes the parity log a buffer at a time instead of a write per callback (docs/ship.md: the unbuffered write was most of what the ship transport cost the origin); lines still buffered when an nginx worker crashes are lost (a reload, a reopen or a stop writes them)",
+        ),
+      flush: duration
+        .default('100ms')
+        .describe('with parityLog.buffer: access_log flush=, the longest a line waits in the buffer (the shipper sees it this much later)'),
     })
     .prefault({})
     .describe('nginx record of every callback, the left side of `mirror verify`'),

@@ -95,6 +95,7 @@ function nginxView(config: MirrorConfig, phase: Phase) {
     parityLog: {
       path: nginxArg(config.parityLog.path, 'parityLog.path'),
       body: config.parityLog.body,
+      buffer: config.parityLog.buffer ? { size: nginxArg(config.parityLog.buffer, 'parityLog.buffer'), flush: nginxArg(config.parityLog.flush, 'parityLog.flush') } : false,
       apigw: shadowsToGateway ? names.sampledVar : phase === 'off' ? '' : '1',
       // What the shipper needs beyond the body: the probe mark it forwards, and the
       // request's Content-Length, to tell an empty body from one nginx did not keep.
