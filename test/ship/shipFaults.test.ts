@@ -5,7 +5,7 @@
  * a 429 storm and 5xx bursts. SIGKILL over 10,000 callbacks: shipKill.test.ts.
  */
 import { readFile, rename } from 'node:fs/promises';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Pool } from 'undici';
 import type { FullSandboxOptions } from '../../src/sandbox/fullSandbox.js';
 import { sendCallbacks, trickyCallback } from '../../src/sandbox/callbacks.js';
@@ -20,18 +20,10 @@ import {
   queueCounts,
   shipSandbox as startShipSandbox,
   startShipProcess as startShip,
-  type Cleanups,
+  shipFaultLifecycle,
 } from './support/shipFaultSandbox.js';
 
-const cleanups: Cleanups = [];
-beforeEach(() => {
-  vi.stubEnv('AWS_ACCESS_KEY_ID', 'sandbox');
-  vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'sandbox');
-});
-afterEach(async () => {
-  vi.unstubAllEnvs();
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
-});
+const cleanups = shipFaultLifecycle();
 
 const window = 32;
 const shipSandbox = (options: FullSandboxOptions = {}) => startShipSandbox(cleanups, window, options);

@@ -9,24 +9,16 @@
  */
 import { readdir, readFile, watch } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { sendCallbacks, trickyCallback } from '../../src/sandbox/callbacks.js';
 import { bizppurio } from '../../src/vendors/bizppurio.js';
 import { waitFor } from '../../src/os/childProcess.js';
 import { parseCheckpoint } from '../../src/ship/shipCheckpoint.js';
 import { seededRandom } from '../support/seededRandom.js';
 import { AckLogFollower } from './support/ackLogFollower.js';
-import { parityIds, queueCounts, shipSandbox, startShipProcess, type Cleanups } from './support/shipFaultSandbox.js';
+import { parityIds, queueCounts, shipSandbox, startShipProcess, shipFaultLifecycle } from './support/shipFaultSandbox.js';
 
-const cleanups: Cleanups = [];
-beforeEach(() => {
-  vi.stubEnv('AWS_ACCESS_KEY_ID', 'sandbox');
-  vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'sandbox');
-});
-afterEach(async () => {
-  vi.unstubAllEnvs();
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
-});
+const cleanups = shipFaultLifecycle();
 
 const window = 32;
 const total = 10_000;

@@ -8,7 +8,7 @@
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expect } from 'vitest';
+import { afterEach, beforeEach, expect, vi } from 'vitest';
 import { request } from 'undici';
 import { startFullSandbox, type FullSandbox, type FullSandboxOptions } from '../../../src/sandbox/fullSandbox.js';
 import { waitFor } from '../../../src/os/childProcess.js';
@@ -18,6 +18,24 @@ import { runMirror } from '../../support/cli.js';
 import { writeConfigFile } from '../../support/config.js';
 
 export type Cleanups = (() => Promise<unknown>)[];
+
+/**
+ * A fault file's lifecycle, registered once at its top: sandbox AWS credentials for
+ * the stand-in's SDK during each test, and after each, pass or fail, every cleanup
+ * the test registered, last first.
+ */
+export function shipFaultLifecycle(): Cleanups {
+  const cleanups: Cleanups = [];
+  beforeEach(() => {
+    vi.stubEnv('AWS_ACCESS_KEY_ID', 'sandbox');
+    vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'sandbox');
+  });
+  afterEach(async () => {
+    vi.unstubAllEnvs();
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
+  });
+  return cleanups;
+}
 
 export interface ShipSandbox {
   s: FullSandbox;
