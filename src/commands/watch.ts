@@ -10,7 +10,6 @@
  * and the window starts there.
  */
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { readState as readCutoverState } from '../cutover/state.js';
 import { ExitCode, MissingDependencyError, UsageError } from '../errors.js';
 import { loadConfig } from '../config/load.js';
 import { ParityLedger, type MissingCallback, type ParityJudgement } from '../verify/engine/parityLedger.js';
@@ -24,7 +23,7 @@ import { verifySettings } from '../verify/parity.js';
 import { parseHostPort } from '../flags/options.js';
 import { readQueueAttributes } from '../verify/sources/queueAttributes.js';
 import { peekRefusal } from '../verify/engine/redrivePolicy.js';
-import { abortableDelay, RecentMissing, serveMetrics, type WatchOptions, type WatchResult } from './watchParts.js';
+import { abortableDelay, serveMetrics, watchIntervals, type WatchOptions, type WatchResult } from './watchParts.js';
 
 export { RecentMissing } from './watchParts.js';
 export type { WatchOptions, WatchResult } from './watchParts.js';
@@ -106,27 +105,17 @@ export async function runWatch(options: WatchOptions): Promise<WatchResult> {
       stop.abort();
     });
 
-    const print = options.print ?? ((text: string, redraw: boolean) => process.stderr.write(redraw ? `\x1b[H\x1b[2J${text}\n` : `${text}\n`));
-    const terminal = options.terminal ?? Boolean(process.stderr.isTTY);
-    const recent = new RecentMissing();
-    ledger.onMissing = (m) => recent.add(m);
-    let phase = config.phase;
-    for (;;) {
-      const now = Date.now();
-      if (options.cutoverState) {
-        const current = await readCutoverState(options.cutoverState, phase).then((loaded) => loaded.state.phase, () => phase);
-        if (current !== phase) metrics.setPhase((phase = current));
-      }
-      ledger.advance(now);
-      const judgement = ledger.judgement();
-      metrics.update(judgement.counts, ledger.undecided, now);
-      ticks++;
-      const view = terminal ? liveView(judgement, unparseable, ledger.undecided, recent.lastOnes()) : logLine(judgement, recent.takeFresh(), now);
-      print(view, terminal);
-      if (stop.signal.aborted) break;
-      await abortableDelay(options.intervalMs ?? 1000, stop.signal);
-      await follower.poll();
-    }
+    ticks = await watchIntervals({
+      config,
+      options,
+      metrics,
+      stop: stop.signal,
+      ledger,
+      onMissing: (add) => void (ledger.onMissing = add),
+      view: (judgement, recent, now, terminal) =>
+        terminal ? liveView(judgement, unparseable, ledger.undecided, recent.lastOnes()) : logLine(judgement, recent.takeFresh(), now),
+      readOn: () => follower.poll(),
+    });
   } finally {
     stop.abort();
     outer?.removeEventListener('abort', onAbort);

@@ -9,7 +9,6 @@
  */
 import type { MirrorConfig } from '../config/types.js';
 import { answersLogPath } from '../config/answersLogPath.js';
-import { readState as readCutoverState } from '../cutover/state.js';
 import { UsageError } from '../errors.js';
 import { AckStream, type AckStreamJudgement } from '../verify/engine/ackStream.js';
 import { applyAckGate } from '../verify/engine/ackLedger.js';
@@ -19,7 +18,7 @@ import { parseParityLogLine } from '../verify/engine/parityLogLine.js';
 import type { VerifySettings } from '../verify/verifyResult.js';
 import { LogFollower } from '../verify/sources/logFollower.js';
 import { ParityMetrics } from '../verify/sources/metrics.js';
-import { abortableDelay, RecentMissing, serveMetrics, type WatchOptions, type WatchResult } from './watchParts.js';
+import { serveMetrics, watchIntervals, type RecentMissing, type WatchOptions, type WatchResult } from './watchParts.js';
 
 export interface AckWatchInput {
   options: WatchOptions;
@@ -82,9 +81,8 @@ export async function runAckWatch(input: AckWatchInput): Promise<WatchResult> {
   const outer = options.signal;
   const onAbort = () => stop.abort();
   if (outer?.aborted) stop.abort();
+  // Ctrl-C arrives as `signal`: the command's shared SIGINT/SIGTERM handling (commands/define.ts) aborts it.
   outer?.addEventListener('abort', onAbort);
-  process.once('SIGINT', onAbort);
-  process.once('SIGTERM', onAbort);
   let ticks = 0;
   try {
     // What is in place before anything else: "from the end" means the end at the start.
@@ -92,34 +90,25 @@ export async function runAckWatch(input: AckWatchInput): Promise<WatchResult> {
     await answers.poll();
     const address = server.address();
     options.onListening?.({ host, port: typeof address === 'object' && address ? address.port : port });
-    const print = options.print ?? ((text: string, redraw: boolean) => process.stderr.write(redraw ? `\x1b[H\x1b[2J${text}\n` : `${text}\n`));
-    const terminal = options.terminal ?? Boolean(process.stderr.isTTY);
-    const recent = new RecentMissing();
-    ledger.onMissing = (m) => recent.add(m);
-    let phase = config.phase;
-    for (;;) {
-      const now = Date.now();
-      if (options.cutoverState) {
-        const current = await readCutoverState(options.cutoverState, phase).then((loaded) => loaded.state.phase, () => phase);
-        if (current !== phase) metrics.setPhase((phase = current));
-      }
-      ledger.advance(now);
-      const judgement = ledger.judgement();
-      metrics.update(judgement.counts, ledger.undecided, now);
-      metrics.updateCauses(judgement.byCauseLabel, judgement.unknownCount);
-      ticks++;
-      print(terminal ? ackLiveView(judgement, unparseable, unreadableAnswers, ledger.undecided, recent) : ackLogLine(judgement, recent.takeFresh(), now), terminal);
-      if (stop.signal.aborted) break;
-      await abortableDelay(options.intervalMs ?? 1000, stop.signal);
-      // Answers first: a callback read in this tick then finds an answer written before it.
-      await answers.poll();
-      await parity.poll();
-    }
+    ticks = await watchIntervals({
+      config,
+      options,
+      metrics,
+      stop: stop.signal,
+      ledger,
+      onMissing: (add) => void (ledger.onMissing = (missing) => add(missing)),
+      measure: (judgement) => metrics.updateCauses(judgement.byCauseLabel, judgement.unknownCount),
+      view: (judgement, recent, now, terminal) =>
+        terminal ? ackLiveView(judgement, unparseable, unreadableAnswers, ledger.undecided, recent) : ackLogLine(judgement, recent.takeFresh(), now),
+      // Answers first: a callback read in this interval then finds an answer written before it.
+      readOn: async () => {
+        await answers.poll();
+        await parity.poll();
+      },
+    });
   } finally {
     stop.abort();
     outer?.removeEventListener('abort', onAbort);
-    process.removeListener('SIGINT', onAbort);
-    process.removeListener('SIGTERM', onAbort);
     await parity.close();
     await answers.close();
     server.closeAllConnections();

@@ -1,10 +1,12 @@
 /**
  * What the peek/consume watch (./watch.ts) and the ack watch (./watchAck.ts) share:
- * their options and result, the views' recent missing ids, the metrics server and
- * an abortable wait. A module of its own so neither watch imports the other's file
+ * their options and result, the loop of intervals, the views' recent missing ids,
+ * the metrics server and an abortable wait. A module of its own so neither watch imports the other's file
  * for them.
  */
 import { createServer, type Server } from 'node:http';
+import type { MirrorConfig } from '../config/types.js';
+import { readState as readCutoverState } from '../cutover/state.js';
 import { UsageError, type ExitCode } from '../errors.js';
 import type { MissingCallback, ParityCounts } from '../verify/engine/parityLedger.js';
 import type { MissingCause } from '../verify/engine/gatewayAnswers.js';
@@ -44,6 +46,51 @@ export interface WatchResult {
   /** Callbacks and messages still undecided when the watch stopped. */
   undecided: number;
   rotations: number;
+}
+
+/**
+ * The watch's intervals, written once for both modes: follow the cutover's phase
+ * (when a state file is given), judge, update the metrics, print the view, wait,
+ * read on. Ends after printing the view of the interval in which `stop` aborted;
+ * returns how many intervals ran.
+ */
+export async function watchIntervals<J extends { counts: ParityCounts }>(input: {
+  config: MirrorConfig;
+  options: WatchOptions;
+  metrics: ParityMetrics;
+  stop: AbortSignal;
+  ledger: { advance(now: number): void; judgement(): J; readonly undecided: number };
+  /** Hands the ledger what records each callback it judges missing. */
+  onMissing(add: (missing: MissingCallback) => void): void;
+  /** Metrics beyond the counts (ack mode: the causes). */
+  measure?(judgement: J): void;
+  view(judgement: J, recent: RecentMissing, now: number, terminal: boolean): string;
+  /** Reads what came since the last interval. */
+  readOn(): Promise<void>;
+}): Promise<number> {
+  const { config, options, metrics, stop, ledger } = input;
+  const print = options.print ?? ((text: string, redraw: boolean) => process.stderr.write(redraw ? `\x1b[H\x1b[2J${text}\n` : `${text}\n`));
+  const terminal = options.terminal ?? Boolean(process.stderr.isTTY);
+  const recent = new RecentMissing();
+  input.onMissing((m) => recent.add(m));
+  let phase = config.phase;
+  let ticks = 0;
+  for (;;) {
+    const now = Date.now();
+    if (options.cutoverState) {
+      const current = await readCutoverState(options.cutoverState, phase).then((loaded) => loaded.state.phase, () => phase);
+      if (current !== phase) metrics.setPhase((phase = current));
+    }
+    ledger.advance(now);
+    const judgement = ledger.judgement();
+    metrics.update(judgement.counts, ledger.undecided, now);
+    input.measure?.(judgement);
+    ticks++;
+    print(input.view(judgement, recent, now, terminal), terminal);
+    if (stop.aborted) return ticks;
+    await abortableDelay(options.intervalMs ?? 1000, stop);
+    await input.readOn();
+  }
 }
 
 /**
