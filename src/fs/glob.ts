@@ -1,5 +1,5 @@
-/** Shell-style globs in the last path segment (`/var/log/nginx/parity.log*`), as nginx and logrotate use them. */
-import { readdir } from 'node:fs/promises';
+/** Shell-style globs in the last path segment (`/var/log/nginx/parity.log*`), as nginx and logrotate use them, and the log files they name, by identity. */
+import { readdir, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 export const hasGlob = (pattern: string): boolean => /[*?[]/.test(pattern);
@@ -15,6 +15,27 @@ export async function expandGlob(pattern: string): Promise<string[]> {
   const regex = globToRegExp(basename(pattern));
   const names = await readdir(dir).catch(() => [] as string[]);
   return names.filter((n) => regex.test(n)).sort().map((n) => join(dir, n));
+}
+
+/** A log's identity, device and inode: a rename keeps it, a new file at the same path has another. */
+export function fileIdentity(info: { dev: bigint; ino: bigint }): string {
+  return `${info.dev}:${info.ino}`;
+}
+
+/**
+ * The regular files the patterns name now, by identity, each with the path it has
+ * and its size: what the log followers (verify --watch, mirror ship) look for each
+ * time. Compressed rotations (`.gz`) are complete files, read whole, not followed.
+ */
+export async function namedLogFiles(patterns: readonly string[]): Promise<Map<string, { path: string; size: number }>> {
+  const paths = new Set<string>();
+  for (const pattern of patterns) for (const path of await expandGlob(pattern)) if (!path.endsWith('.gz')) paths.add(path);
+  const files = new Map<string, { path: string; size: number }>();
+  for (const path of paths) {
+    const info = await stat(path, { bigint: true }).catch(() => undefined);
+    if (info?.isFile()) files.set(fileIdentity(info), { path, size: Number(info.size) });
+  }
+  return files;
 }
 
 /** What an nginx `include` glob matched: the path, and what is there (nginx opens each as a file). */

@@ -12,8 +12,8 @@
  * says. copytruncate is followed (read again from 0) but can lose what nginx wrote
  * during the copy (logrotate(8)); use rename rotation with `nginx -s reopen`.
  */
-import { open, stat, type FileHandle } from 'node:fs/promises';
-import { expandGlob } from '../fs/glob.js';
+import { open, type FileHandle } from 'node:fs/promises';
+import { namedLogFiles } from '../fs/glob.js';
 
 export interface TailLine {
   fileId: string;
@@ -110,14 +110,8 @@ export class ParityLogTail {
 
   private async discover(now: number): Promise<void> {
     this.lastDiscoveryMs = now;
-    const paths = new Set<string>();
-    for (const pattern of this.patterns) for (const path of await expandGlob(pattern)) if (!path.endsWith('.gz')) paths.add(path);
-    const named = new Set<string>();
-    for (const path of paths) {
-      const info = await stat(path, { bigint: true }).catch(() => undefined);
-      if (!info?.isFile()) continue;
-      const id = `${info.dev}:${info.ino}`;
-      named.add(id);
+    const named = await namedLogFiles(this.patterns);
+    for (const [id, { path }] of named) {
       const known = this.files.get(id);
       if (known) {
         if (known.path !== path) this.rotations++;

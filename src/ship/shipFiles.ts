@@ -2,6 +2,7 @@
 import { mkdir, open, readFile, stat, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { writeFileAtomic } from '../fs/atomicWrite.js';
+import { fileIdentity } from '../fs/glob.js';
 import { UsageError } from '../errors.js';
 import { checkpointText, parseCheckpoint, type CheckpointFile, type ShipCheckpoint } from './shipCheckpoint.js';
 
@@ -46,7 +47,7 @@ export class AckLog {
     await mkdir(dirname(path), { recursive: true });
     // Owner-only although it holds no body: request ids join to bodies in the parity log.
     const handle = await open(path, 'a', 0o600);
-    return new AckLog(handle, identityOf(await handle.stat({ bigint: true })), path, now);
+    return new AckLog(handle, fileIdentity(await handle.stat({ bigint: true })), path, now);
   }
 
   append(line: string): void {
@@ -85,17 +86,13 @@ export class AckLog {
     if (now - this.lastLookMs < 1000) return;
     this.lastLookMs = now;
     const atPath = await stat(this.path, { bigint: true }).catch(() => undefined);
-    if (atPath && identityOf(atPath) === this.identity) return;
+    if (atPath && fileIdentity(atPath) === this.identity) return;
     const next = await open(this.path, 'a', 0o600);
     const old = this.handle;
     this.handle = next;
-    this.identity = identityOf(await next.stat({ bigint: true }));
+    this.identity = fileIdentity(await next.stat({ bigint: true }));
     await old.close();
   }
-}
-
-function identityOf(info: { dev: bigint; ino: bigint }): string {
-  return `${info.dev}:${info.ino}`;
 }
 
 /**

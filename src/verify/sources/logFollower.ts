@@ -18,9 +18,9 @@
  * unfinished last line. A file that no pattern names any more is closed once it has
  * been idle for `rotatedIdleMs`.
  */
-import { open, stat, type FileHandle } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import { StringDecoder } from 'node:string_decoder';
-import { expandGlob } from '../../fs/glob.js';
+import { namedLogFiles } from '../../fs/glob.js';
 
 export interface LineSource {
   file: string;
@@ -79,26 +79,15 @@ export class LogFollower {
   /** Reads whatever has been appended since the last call, every followed file. */
   async poll(): Promise<void> {
     const now = (this.options.now ?? Date.now)();
-    const named = new Set<string>();
-    const paths = new Set<string>();
-    for (const pattern of this.patterns) {
-      for (const path of await expandGlob(pattern)) {
-        // Rotated and compressed: complete files, read by one-shot verify, not followed.
-        if (!path.endsWith('.gz')) paths.add(path);
-      }
-    }
-    for (const path of paths) {
-      const info = await stat(path, { bigint: true }).catch(() => undefined);
-      if (!info?.isFile()) continue;
-      const id = `${info.dev}:${info.ino}`;
-      named.add(id);
+    const named = await namedLogFiles(this.patterns);
+    for (const [id, { path, size }] of named) {
       let followed = this.files.get(id);
       if (!followed) {
         // Read the file that is in place now from where the options say; any later one from its start.
         const handle = await open(path, 'r').catch(() => undefined);
         if (!handle) continue;
         const fromEnd = !this.polled && this.options.fromStart === false;
-        followed = { path, handle, offset: fromEnd ? Number(info.size) : 0, line: 0, decoder: new StringDecoder('utf8'), pending: '', lastActiveMs: now, renamed: false };
+        followed = { path, handle, offset: fromEnd ? size : 0, line: 0, decoder: new StringDecoder('utf8'), pending: '', lastActiveMs: now, renamed: false };
         this.files.set(id, followed);
       } else if (followed.path !== path) {
         // Renamed (parity.log -> parity.log.1) and a glob still names it: the same file, read on from where it was.
