@@ -88,30 +88,28 @@ export class SendWindow {
   /** The attempt with `ticket`, started by `who`, ended with `signal`. */
   release(who: object, ticket: number, signal: WindowSignal): void {
     this.onWire--;
-    if (signal === 'answered') {
-      if (this.unreachable) {
-        this.unreachable = false;
-        this.probe = undefined;
-        this.size = 1;
-      }
-      this.size = Math.min(this.max, this.size + (this.size < this.threshold ? 1 : 1 / this.size));
-    } else if (signal === 'later') {
-      if (this.unreachable) {
-        // The probe got an answer, if not a welcome one: reachable again, from one attempt.
-        this.unreachable = false;
-        this.probe = undefined;
-        this.size = 1;
-        this.decreasedAt = this.started;
-      } else if (ticket >= this.decreasedAt) {
-        this.size = Math.max(1, this.size / 2);
-        this.threshold = this.size;
-        this.decreasedAt = this.started;
-      }
-    } else {
+    if (signal === 'unreachable') {
       this.unreachable = true;
       this.probe ??= who;
+    } else if (this.unreachable) {
+      // The probe got an answer, even a 429 or 5xx: reachable again, from one attempt.
+      this.unreachable = false;
+      this.probe = undefined;
+      this.size = 1;
+      if (signal === 'answered') this.widen();
+      else this.decreasedAt = this.started;
+    } else if (signal === 'answered') {
+      this.widen();
+    } else if (ticket >= this.decreasedAt) {
+      this.size = Math.max(1, this.size / 2);
+      this.threshold = this.size;
+      this.decreasedAt = this.started;
     }
     this.admitWaiting();
+  }
+
+  private widen(): void {
+    this.size = Math.min(this.max, this.size + (this.size < this.threshold ? 1 : 1 / this.size));
   }
 
   /** `who` will not attempt again (final answer, gave up, stopped): another callback may probe. */
