@@ -10,6 +10,7 @@ import { removeStaleTemps } from '../fs/atomicWrite.js';
 import { acquireLock } from '../fs/stateLock.js';
 import { ExitCode, MissingDependencyError, UsageError } from '../errors.js';
 import { loadConfig } from '../config/load.js';
+import type { MirrorConfig } from '../config/types.js';
 import { durationToMs } from '../config/nginxValues.js';
 import { gatewayTarget } from '../render/gatewayTarget.js';
 import { probeHeader } from '../wire/contract.js';
@@ -65,6 +66,22 @@ export async function runShip(options: ShipOptions): Promise<ShipResult> {
   // overwrite the first one's checkpoint. Under the lock, what a killed shipper's
   // checkpoint write left behind is ours to remove.
   const lock = await acquireLock(settings.checkpoint, 'mirror ship', 'another mirror ship', "so two shippers never send the same callbacks or overwrite each other's checkpoint");
+  try {
+    return await shipUnderLock(options, config, { host, port }, ca, targets);
+  } finally {
+    // Also when start-up fails (a corrupt checkpoint, an unwritable ack log): a later run in this process may take it.
+    await lock.release();
+  }
+}
+
+async function shipUnderLock(
+  options: ShipOptions,
+  config: MirrorConfig,
+  { host, port }: { host: string; port: number },
+  ca: string,
+  targets: Partial<Record<ShipTargetName, ShipTarget>>,
+): Promise<ShipResult> {
+  const settings = config.ship;
   await removeStaleTemps(settings.checkpoint);
   const checkpoint = await readCheckpoint(settings.checkpoint);
   const alreadyAnswered = checkpoint ? await recentlyAnswered(settings.ackLog) : new Set<string>();
@@ -131,7 +148,6 @@ export async function runShip(options: ShipOptions): Promise<ShipResult> {
     await tail.close();
     await ackLog.close();
     await sender.close();
-    await lock.release();
   }
 }
 

@@ -151,6 +151,10 @@ describe('mirror ship through real nginx', () => {
       message: expect.stringMatching(new RegExp(`another mirror ship holds the lock ${join(dir, 'state/checkpoint.json.lock')} \\(pid ${process.pid} `)),
     });
     await first.stop();
+    // Released when start-up fails too: a corrupt checkpoint is refused (exit 2), and once it is gone the next run starts.
+    await writeFile(join(dir, 'state/checkpoint.json'), '{"v":1,"fil');
+    await expect(runShip({ config, signal: new AbortController().signal })).rejects.toMatchObject({ exitCode: 2 });
+    await rm(join(dir, 'state/checkpoint.json'));
     // Released at stop: the next shipper starts.
     const next = startShipper(config);
     await waitFor(async () => next.metricsUrl() !== '', { timeoutMs: 10_000, what: 'the next shipper listening' });
