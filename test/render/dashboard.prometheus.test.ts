@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { DeleteQueueCommand, SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { startFauxqs, type Fauxqs } from '../../src/sqs/fauxqs.js';
 import { waitFor } from '../../src/os/childProcess.js';
-import { prometheusBinary, prometheusInstalled, startPrometheus, type PrometheusServer } from '../support/prometheus.js';
+import { prometheusBinary, prometheusInstalled, startPrometheus, type PrometheusServer, untilEveryQueryAnswers } from '../support/prometheus.js';
 import { trickyCallback } from '../../src/sandbox/callbacks.js';
 import { bizppurio } from '../../src/vendors/bizppurio.js';
 import { runWatch, type WatchResult } from '../../src/commands/watch.js';
@@ -150,25 +150,8 @@ describe.skipIf(!installed)(`dashboard queries against a real Prometheus (${prom
       .filter((q) => !q.expr.includes('mirror_ship_'))
       .map((q) => ({ ...q, promql: expandGrafanaVariables(q.expr, { rateInterval: '1m' }) }));
     expect(queries.length).toBe(20);
-    const answered = new Map<string, { metric: Record<string, string>; value: [number, string] }[]>();
-    const unanswered = () => queries.filter((q) => !answered.has(q.promql)).map((q) => `${q.panel} / ${q.refId}: ${q.promql}`);
-    // Traffic keeps flowing while we ask: each check sends one more round, then asks what is still unanswered.
-    // "Data" is a sample above zero: a 0 from a counter that exists but never moved, or a NaN
-    // (a quantile over no observations), would pass a panel that shows nothing of the traffic.
-    await waitFor(
-      async () => {
-        await round();
-        for (const q of queries) {
-          if (answered.has(q.promql)) continue;
-          const result = await prometheus!.query(q.promql);
-          if (result.some((s) => Number(s.value[1]) > 0)) answered.set(q.promql, result);
-        }
-        return answered.size === new Set(queries.map((q) => q.promql)).size;
-      },
-      { timeoutMs: 45_000, what: `dashboard queries returning data (still empty: ${unanswered().join('; ')})` },
-    ).catch((error: Error) => {
-      throw new Error(`${error.message}\nstill empty:\n  ${unanswered().join('\n  ')}`);
-    });
+    // Traffic keeps flowing while we ask: each pass sends one more round first.
+    const answered = await untilEveryQueryAnswers(prometheus!, queries, round, { timeoutMs: 45_000, what: 'dashboard queries returning data' });
     const all = Date.now();
 
     // Asked again now that everything has happened at least once (the first answers may predate the first miss).

@@ -17,7 +17,7 @@ import { startDnsServer, type DnsServer } from '../../src/sandbox/dnsServer.js';
 import { runShip, type ShipResult } from '../../src/commands/ship.js';
 import { runRenderDashboard } from '../../src/commands/renderDashboard.js';
 import { dashboardQueries, expandGrafanaVariables, type GrafanaDashboard } from '../../src/render/dashboard.js';
-import { prometheusBinary, prometheusInstalled, startPrometheus, type PrometheusServer } from '../support/prometheus.js';
+import { prometheusBinary, prometheusInstalled, startPrometheus, type PrometheusServer, untilEveryQueryAnswers } from '../support/prometheus.js';
 import { exampleConfig, withValue, writeConfigFile } from '../support/config.js';
 import { numberedRequestId, parityLine } from '../support/parityLog.js';
 
@@ -100,23 +100,8 @@ describe.skipIf(!installed)(`the dashboard's shipper panels against a real Prome
       .filter((q) => q.expr.includes('mirror_ship_'))
       .map((q) => ({ ...q, promql: expandGrafanaVariables(q.expr, { rateInterval: '1m' }) }));
     expect(queries.length).toBe(12);
-    const answered = new Map<string, { metric: Record<string, string>; value: [number, string] }[]>();
-    const unanswered = () => queries.filter((q) => !answered.has(q.promql)).map((q) => `${q.panel} / ${q.refId}: ${q.promql}`);
-    // "Data" is a sample above zero, as in the watch's dashboard test: a counter that never moved shows nothing.
-    await waitFor(
-      async () => {
-        await round();
-        for (const q of queries) {
-          if (answered.has(q.promql)) continue;
-          const result = await prometheus!.query(q.promql);
-          if (result.some((s) => Number(s.value[1]) > 0)) answered.set(q.promql, result);
-        }
-        return answered.size === new Set(queries.map((q) => q.promql)).size;
-      },
-      { timeoutMs: 60_000, what: 'the shipper panels returning data' },
-    ).catch((error: Error) => {
-      throw new Error(`${error.message}\nstill empty:\n  ${unanswered().join('\n  ')}`);
-    });
+    // Traffic keeps flowing while we ask: each pass sends one more round first.
+    await untilEveryQueryAnswers(prometheus!, queries, round, { timeoutMs: 60_000, what: 'the shipper panels returning data' });
     // The label series that moved (the metrics start every bounded label at 0).
     const byLabel = async (expr: string, label: string) => (await prometheus!.query(expandGrafanaVariables(expr, { rateInterval: '1m' }))).filter((s) => Number(s.value[1]) > 0).map((s) => s.metric[label]).sort();
     expect(await byLabel('sum by (outcome) (rate(mirror_ship_sent_total[$__rate_interval]))', 'outcome')).toEqual(['delivered', 'not-captured']);

@@ -98,3 +98,35 @@ export async function startPrometheus(options: {
     throw error;
   }
 }
+
+/**
+ * Asks each query until every one returns data, calling `round` (more traffic)
+ * before each pass. "Data" is a sample above zero: a 0 from a counter that exists
+ * but never moved, or a NaN (a quantile over no observations), would pass a panel
+ * that shows nothing of the traffic. The answers by PromQL; on time-out, an error
+ * naming the queries still empty.
+ */
+export async function untilEveryQueryAnswers(
+  prometheus: PrometheusServer,
+  queries: readonly { panel: string; refId: string; promql: string }[],
+  round: () => Promise<void>,
+  wait: { timeoutMs: number; what: string },
+): Promise<Map<string, PrometheusVector>> {
+  const answered = new Map<string, PrometheusVector>();
+  const unanswered = () => queries.filter((q) => !answered.has(q.promql)).map((q) => `${q.panel} / ${q.refId}: ${q.promql}`);
+  await waitFor(
+    async () => {
+      await round();
+      for (const q of queries) {
+        if (answered.has(q.promql)) continue;
+        const result = await prometheus.query(q.promql);
+        if (result.some((s) => Number(s.value[1]) > 0)) answered.set(q.promql, result);
+      }
+      return answered.size === new Set(queries.map((q) => q.promql)).size;
+    },
+    wait,
+  ).catch((error: Error) => {
+    throw new Error(`${error.message}\nstill empty:\n  ${unanswered().join('\n  ')}`);
+  });
+  return answered;
+}
