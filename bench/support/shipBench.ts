@@ -40,6 +40,8 @@ export interface ShipConfigInput {
   window?: number;
   /** Run the built dist/cli.js instead of the sources through tsx. */
   built?: boolean;
+  /** Run this built cli.js instead (another build of the shipper, for an A/B in one run). */
+  cliPath?: string;
   /** Environment for the shipper's process, e.g. the unit's (`shipEnvironment`: NODE_OPTIONS and malloc's arenas). */
   environment?: Record<string, string>;
 }
@@ -75,7 +77,7 @@ export async function startShipProcess(input: ShipConfigInput): Promise<ShipProc
   const raw = shipRawConfig({ ...input, listen: `127.0.0.1:${port}` });
   const config = join(input.dir, 'ship.yaml');
   await writeFile(config, stringify(raw));
-  const child: ResultPromise = execa(process.execPath, [...(input.built ? [builtCli] : ['--import', import.meta.resolve('tsx/esm'), cli]), 'ship', '--config', config], {
+  const child: ResultPromise = execa(process.execPath, [...(input.cliPath ? [input.cliPath] : input.built ? [builtCli] : ['--import', import.meta.resolve('tsx/esm'), cli]), 'ship', '--config', config], {
     // The unit's environment, NODE_OPTIONS included (node allows only some V8 flags there).
     env: input.environment ?? {},
     reject: false,
