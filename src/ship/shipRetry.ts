@@ -87,6 +87,6 @@ export function retryOptions(settings: BackoffSettings, receivedMs: number, nowM
     minTimeout: settings.minBackoffMs,
     maxTimeout: settings.maxBackoffMs,
     randomize: true,
-    maxRetryTime: Math.max(1, receivedMs + settings.giveUpAfterMs - nowMs),
+    maxRetryTime: Math.max(0, receivedMs + settings.giveUpAfterMs - nowMs),
   };
 }

@@ -14,7 +14,7 @@ import { ackLine, type FinalAnswer, type ShipOutcome } from './ackRecord.js';
 import { decideShipLine, type ShipItem, type ShipTargetName } from './shipLine.js';
 import { judgeAttempt, retryOptions, windowSignal, type AttemptResult, type AttemptVerdict, type BackoffSettings, type ShipCause } from './shipRetry.js';
 import { SendWindow } from './sendWindow.js';
-import { ShipWatermark } from './shipWatermark.js';
+import { ShipWatermark, type WatermarkTicket } from './shipWatermark.js';
 import type { CheckpointFile } from './shipCheckpoint.js';
 import type { GatewaySender } from './gatewaySender.js';
 import type { TailLine } from './parityLogTail.js';
@@ -110,7 +110,8 @@ class RetryableAttempt extends Error {
 export class Shipper {
   readonly counts: ShipCounts = { linesRead: 0, delivered: 0, rejected: 0, gaveUp: 0, notCaptured: 0, skipped: 0, answeredBefore: 0, attempts: 0, retries: 0, byCause: {} };
   private readonly notCapturedIds: string[] = [];
-  private readonly inFlight = new Map<Promise<void>, ShipItem>();
+  /** Callbacks in the window, each with its way to a written ack line. */
+  private readonly inFlight = new Map<ShipItem, Promise<void>>();
   private readonly watermark = new ShipWatermark();
   private lastCheckpointMs: number;
   // Dirty from the start: the first checkpoint says the shipper is running, before any line moves it.
@@ -167,7 +168,7 @@ export class Shipper {
     signal.removeEventListener('abort', onAbort);
     // SIGTERM: no new attempt starts; attempts on the wire get their answer.
     this.retryStop.abort();
-    await Promise.allSettled([...this.inFlight.keys()]);
+    await Promise.allSettled([...this.inFlight.values()]);
     await this.checkpointing;
     await this.writeCheckpoint();
     return { ...this.counts, byCause: { ...this.counts.byCause }, notCapturedIds: [...this.notCapturedIds], unfinishedAtStop: this.stoppedUnanswered };
@@ -176,7 +177,7 @@ export class Shipper {
   async status(): Promise<ShipStatus> {
     const now = this.now();
     let oldest = now;
-    for (const item of this.inFlight.values()) oldest = Math.min(oldest, item.receivedMs);
+    for (const item of this.inFlight.keys()) oldest = Math.min(oldest, item.receivedMs);
     const unread = (await this.adapters.tail.backlog()).reduce((sum, f) => sum + f.unreadBytes, 0);
     this.backlogBytes = unread;
     const status: ShipStatus = {
@@ -226,23 +227,30 @@ export class Shipper {
       this.checkpointDirty = true;
       return;
     }
-    const shipping = this.ship(item).then(
-      async (answer) => {
-        this.record(answer, (answer.finalMs - item.receivedMs) / 1000);
-        this.watermark.finish(ticket);
-        // It leaves the window only once its ack line is written: an answer still
-        // queued for the write would be sent again after a kill, so counting it as in
-        // flight keeps a crash's extra copies within the window (test/ship/shipKill.test.ts).
-        await this.adapters.ackLog.flush();
-      },
-      // Stopped while waiting to retry: no final answer, not committed, sent again after a restart.
-      () => void this.stoppedUnanswered++,
-    );
-    const tracked = shipping.finally(() => {
-      this.inFlight.delete(tracked);
+    this.inFlight.set(item, this.carry(item, ticket));
+  }
+
+  /** One callback from the window to its final answer and its ack line written; then out of the window. */
+  private async carry(item: ShipItem, ticket: WatermarkTicket): Promise<void> {
+    try {
+      let answer: FinalAnswer;
+      try {
+        answer = await this.ship(item);
+      } catch {
+        // Stopped while waiting to retry: no final answer, not committed, sent again after a restart.
+        this.stoppedUnanswered++;
+        return;
+      }
+      this.record(answer, (answer.finalMs - item.receivedMs) / 1000);
+      this.watermark.finish(ticket);
+      // It leaves the window only once its ack line is written: an answer still
+      // queued for the write would be sent again after a kill, so counting it as in
+      // flight keeps a crash's extra copies within the window (test/ship/shipKill.test.ts).
+      await this.adapters.ackLog.flush();
+    } finally {
+      this.inFlight.delete(item);
       this.wakeUp();
-    });
-    this.inFlight.set(tracked, item);
+    }
   }
 
   private record(answer: FinalAnswer, lagSeconds: number | undefined): void {
@@ -282,43 +290,59 @@ export class Shipper {
       firstAttemptMs,
       finalMs: this.now(),
     });
+    const attempt = async (): Promise<AttemptVerdict> => {
+      // Waiting for the send window is not an attempt: no retry spent, nothing counted.
+      const ticket = await this.sendWindow.acquire(item, this.retryStop.signal);
+      let result: AttemptResult;
+      try {
+        result = await this.adapters.sender.attempt(request);
+      } catch (error) {
+        this.sendWindow.release(item, ticket, 'later');
+        throw error;
+      }
+      this.sendWindow.release(item, ticket, windowSignal(result));
+      if (attempts > 0) {
+        this.counts.retries++;
+        this.adapters.metrics?.retry(lastCause);
+      }
+      attempts++;
+      this.counts.attempts++;
+      this.adapters.metrics?.attempt();
+      if (result.kind === 'answer') {
+        status = result.status;
+        errorType = result.errorType;
+      }
+      const verdict = judgeAttempt(result);
+      lastCause = verdict.cause;
+      if (verdict.uncertain) uncertain = true;
+      if (verdict.retry) throw new RetryableAttempt(verdict);
+      final = verdict;
+      return verdict;
+    };
     try {
-      const verdict = await pRetry(
-        async () => {
-          // Waiting for the send window is not an attempt: no retry spent, nothing counted.
-          const ticket = await this.sendWindow.acquire(item, this.retryStop.signal);
-          let result: AttemptResult;
-          try {
-            result = await this.adapters.sender.attempt(request);
-          } catch (error) {
-            this.sendWindow.release(item, ticket, 'later');
-            throw error;
-          }
-          this.sendWindow.release(item, ticket, windowSignal(result));
-          if (attempts > 0) {
-            this.counts.retries++;
-            this.adapters.metrics?.retry(lastCause);
-          }
-          attempts++;
-          this.counts.attempts++;
-          this.adapters.metrics?.attempt();
-          if (result.kind === 'answer') {
-            status = result.status;
-            errorType = result.errorType;
-          }
-          const verdict = judgeAttempt(result);
-          lastCause = verdict.cause;
-          if (verdict.uncertain) uncertain = true;
-          if (verdict.retry) throw new RetryableAttempt(verdict);
-          final = verdict;
-          return verdict;
-        },
-        {
-          ...retryOptions(this.settings.backoff, item.receivedMs, this.now()),
-          signal: this.retryStop.signal,
-          shouldRetry: ({ error }) => error instanceof RetryableAttempt,
-        },
-      );
+      let verdict: AttemptVerdict;
+      try {
+        // Most callbacks are answered by their first attempt: it runs without the retry machinery.
+        verdict = await attempt();
+      } catch (first) {
+        if (!(first instanceof RetryableAttempt)) throw first;
+        // p-retry takes the first attempt's failure as its own first attempt (handed
+        // over, not repeated), so the backoff and the retry budget stay p-retry's
+        // from the first failure on, as when it ran the first attempt itself.
+        let handedOver = false;
+        verdict = await pRetry(
+          async () => {
+            if (handedOver) return attempt();
+            handedOver = true;
+            throw first;
+          },
+          {
+            ...retryOptions(this.settings.backoff, item.receivedMs, this.now()),
+            signal: this.retryStop.signal,
+            shouldRetry: ({ error }) => error instanceof RetryableAttempt,
+          },
+        );
+      }
       return answer(verdict, verdict.delivered ? 'delivered' : 'rejected');
     } catch (error) {
       // p-retry rejects on abort even when the attempt under way got its answer.
