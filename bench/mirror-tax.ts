@@ -40,7 +40,8 @@ import { loadTemplates } from '../src/render/templates.js';
 import { writeHarness } from '../src/nginx/harness.js';
 import { startNginx } from '../src/nginx/nginxProcess.js';
 import { findNginx } from '../src/nginx/nginxBinary.js';
-import { shipEnvironment, shipServiceNice } from '../src/ship/shipUnit.js';
+import { shipServiceNice } from '../src/ship/shipUnit.js';
+import { shipEnvironment } from '../src/ship/shipHeap.js';
 import { bareSendRate, pacedLoad, shipLagP99, startShipProcess, writeBacklog, type PacedFigures, type ShipProcess } from './support/shipBench.js';
 
 const { values } = parseArgs({
@@ -253,7 +254,10 @@ async function shipperAlone(): Promise<void> {
   const shipWindow = 256;
   const unitEnvironment = shipEnvironment(shipWindow);
   const shipperFlagRows: [string, Record<string, string>][] = [
-    ['V8 defaults', {}],
+    // Chosen heap sizes keep the CLI from running itself again under the unit's
+    // settings (src/ship/shipHeap.ts): this is V8's default young generation, as a
+    // user who sets only the old space gets.
+    ['V8 defaults, old space 4 GiB', { NODE_OPTIONS: '--max-old-space-size=4096' }],
     [`the unit's environment: ${Object.entries(unitEnvironment).map(([k, v]) => `${k}="${v}"`).join(' ')}`, unitEnvironment],
   ];
   const ca = await createTestCa([gatewayHost]);

@@ -17,7 +17,17 @@ export const shipCommand = defineCommand<ShipFlags, [], ShipResult>({
   interruptible: true,
   async run(opts, _args, { signal }) {
     const { runShip } = await import('./ship.js');
-    return runShip({ ...opts, signal });
+    const { shipReexecEnvironment } = await import('../ship/shipHeap.js');
+    const { reexecWith } = await import('../os/reexec.js');
+    // Started by hand, it runs itself again under the memory settings its unit
+    // sets (src/ship/shipHeap.ts): V8's defaults let the peak RSS reach twice as much.
+    const beforeStart = (config: { ship: { window: number } }) => {
+      const env = shipReexecEnvironment(process.env, process.execArgv, config.ship.window);
+      if (env && !reexecWith(env)) {
+        process.stderr.write(`mirror ship: Node ${process.version} cannot re-execute itself (process.execve needs 22.15 or later); running with V8's default heap sizes, which use more memory (docs/ship.md)\n`);
+      }
+    };
+    return runShip({ ...opts, signal, beforeStart });
   },
   async formatText(result) {
     const { formatShipText } = await import('./ship.js');

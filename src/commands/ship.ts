@@ -36,6 +36,11 @@ export interface ShipOptions {
   /** Redraw one status line in place (a terminal), or one line per interval; default: whether stderr is a terminal. */
   terminal?: boolean;
   onListening?: (address: { host: string; port: number }) => void;
+  /**
+   * Called once the config is read, before anything is opened or locked: the CLI
+   * runs itself again there under the unit's memory settings (ship.command.ts).
+   */
+  beforeStart?: (config: MirrorConfig) => void;
 }
 
 export interface ShipResult extends ShipSummary {
@@ -49,6 +54,7 @@ export async function runShip(options: ShipOptions): Promise<ShipResult> {
   if (config.mirror.transport !== 'ship') {
     throw new UsageError('mirror.transport is nginx: nginx mirrors each callback itself; set mirror.transport: ship to run the shipper');
   }
+  options.beforeStart?.(config);
   const settings = config.ship;
   const { host, port } = parseHostPort(options.listen ?? settings.listen, options.listen ? '--listen' : 'ship.listen', { listen: true, example: '127.0.0.1:9465' });
   let ca: string;

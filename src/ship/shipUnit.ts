@@ -7,34 +7,7 @@ import Handlebars from 'handlebars';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import type { MirrorConfig } from '../config/types.js';
 import { durationToMs } from '../config/nginxValues.js';
-
-/**
- * The node flags the shipper runs with, for a window of `window` callbacks in flight
- * (the unit sets them through NODE_OPTIONS; the benchmark runs the shipper with
- * exactly these). Measured over a 1,000,000-line backlog (docs/benchmarks.md, "The
- * shipper's peak RSS"): the shipper makes garbage for every line, and at full speed
- * V8 lets its young generation grow to two 64 MiB semi-spaces and its old space to
- * ~70 MiB before a full collection, while what is live stays 20 to 30 MiB at a
- * window of 256. The old-space cap makes V8 collect sooner (48 MiB still let the
- * peak reach 145 MiB at 7,000 callbacks/s; 42 kept it at 130 to 134); it grows with the
- * window (~6 KiB live per callback in flight, measured at 10,000), so a large
- * window does not run out of heap.
- */
-export function shipNodeOptions(window: number): string[] {
-  return ['--max-semi-space-size=4', `--max-old-space-size=${40 + Math.ceil(window / 128)}`];
-}
-
-/**
- * The shipper's environment in the unit (the benchmark runs it with exactly this):
- * the node flags above, and glibc's malloc held to two arenas (mallopt(3),
- * M_ARENA_MAX; other C libraries ignore it). By default each thread that allocates
- * (libuv's pool reading the logs, V8's collector threads) may get an arena of its
- * own; two kept the peak 6 to 10 MiB lower at the same rate (123 to 126 MiB against
- * 129 to 136 MiB, docs/benchmarks.md).
- */
-export function shipEnvironment(window: number): Record<string, string> {
-  return { NODE_OPTIONS: shipNodeOptions(window).join(' '), MALLOC_ARENA_MAX: '2' };
-}
+import { shipEnvironment } from './shipHeap.js';
 
 /** One Environment= assignment, quoted when it holds spaces (systemd.exec(5), "Environment="). */
 function environmentAssignment(name: string, value: string): string {

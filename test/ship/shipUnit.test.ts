@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
 import { runMirror } from '../support/cli.js';
-import { shipNodeOptions } from '../../src/ship/shipUnit.js';
+import { shipNodeOptions } from '../../src/ship/shipHeap.js';
 import { exampleConfig, withValue, writeConfigFile } from '../support/config.js';
 
 const dirs: string[] = [];
