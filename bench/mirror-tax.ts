@@ -23,7 +23,7 @@
  * peak RSS while it works through a `--backlog`-line parity log.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { setPriority, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { execa } from 'execa';
@@ -100,6 +100,12 @@ interface Figures {
   /** ship: callbacks the shipper had acked when the run ended. */
   shipped?: number;
   shipLag?: { p50: number; p99: number; n: number };
+  /**
+   * req/s over the no-mirror run of the same round, just before it: a pair measured
+   * seconds apart, so drift over the minutes of a run cancels out. With rounds, the
+   * median of these is the table's ratio and each round's is in the notes.
+   */
+  pairedRatios?: number[];
 }
 
 const restApiId = 'a1b2c3d4e5';
@@ -132,11 +138,15 @@ async function main(): Promise<void> {
       const runs = new Map<ConfigName, Figures[]>();
       try {
         for (let round = 0; round < rounds; round++) {
-          // The baseline again for each target state and round, just before its configs:
-          // on a machine shared with other work, a baseline minutes apart is another machine.
-          for (const name of runConfigs) {
+          // The baseline again for each target state and round, beside its configs:
+          // on a machine shared with other work, a baseline minutes apart is another
+          // machine. Every other round runs the configs in reverse order (A B B A), so a
+          // drift during the round does not always favour the same side of a pair.
+          const order = round % 2 === 0 ? runConfigs : [...runConfigs].reverse();
+          const measured = new Map<ConfigName, Figures>();
+          for (const name of order) {
             if (name === 'no mirror') {
-              push(runs, name, await measure(nginxPath, work, script, body, (prefix) => noMirror(origin.port, prefix)));
+              measured.set(name, await measure(nginxPath, work, script, body, (prefix) => noMirror(origin.port, prefix)));
               continue;
             }
             const render = (prefix: string): RenderedNginx =>
@@ -147,15 +157,19 @@ async function main(): Promise<void> {
               name === 'rendered ship'
                 ? async (prefix: string) => {
                     // As the service runs it (src/ship/shipUnit.ts): its environment, and below nginx and the origin.
-                    const shipper = await startShipProcess({ dir: prefix, originPort: origin.port, targetPort, caPath: ca.caPath, resolver: dns.address, parityLogPath: `${prefix}/logs/parity.log`, built, environment: shipEnvironment(256) });
-                    setPriority(shipper.pid, Number(values['ship-nice']));
-                    return shipper;
+                    return startShipProcess({ dir: prefix, originPort: origin.port, targetPort, caPath: ca.caPath, resolver: dns.address, parityLogPath: `${prefix}/logs/parity.log`, built, environment: shipEnvironment(256), nice: Number(values['ship-nice']) });
                   }
                 : undefined;
             const before = (await target?.count()) ?? 0;
             const figures = await measure(nginxPath, work, script, body, render, shipper);
             // Includes the 1 s warm-up: how many mirrored copies reached the target.
             if (target && name !== 'parity log only') figures.errors += ` target got ${(await target.count()) - before} mirrors`;
+            measured.set(name, figures);
+          }
+          const roundBase = measured.get('no mirror')!;
+          for (const name of runConfigs) {
+            const figures = measured.get(name)!;
+            if (name !== 'no mirror') figures.pairedRatios = [figures.rps / roundBase.rps];
             push(runs, name, figures);
           }
         }
@@ -185,10 +199,16 @@ function median(list: Figures[]): Figures {
   const sorted = [...list].sort((a, b) => a.rps - b.rps);
   const mid = sorted[Math.floor(sorted.length / 2)]!;
   const pacedP99 = list.map((f) => f.paced?.p99Ms ?? NaN).sort((a, b) => a - b);
+  const paired = list.flatMap((f) => f.pairedRatios ?? []);
   return {
     ...mid,
     paced: mid.paced ? { ...mid.paced, p99Ms: pacedP99[Math.floor(pacedP99.length / 2)]! } : undefined,
-    errors: [mid.errors.trim(), `rounds req/s ${list.map((f) => f.rps.toFixed(0)).join(', ')}`].filter(Boolean).join('; '),
+    errors: [
+      mid.errors.trim(),
+      `rounds req/s ${list.map((f) => f.rps.toFixed(0)).join(', ')}`,
+      paired.length ? `paired ratios ${paired.map((r) => r.toFixed(2)).join(', ')}` : '',
+    ].filter(Boolean).join('; '),
+    ...(paired.length ? { pairedRatios: paired } : {}),
   };
 }
 
@@ -211,6 +231,8 @@ async function measure(
     await execa('wrk', ['-t1', `-c${connections}`, '-d1s', '-s', script, url], { reject: false }); // warm-up
     const run = await execa('wrk', ['-t1', `-c${connections}`, `-d${durationS}s`, '--timeout', '10s', '--latency', '-s', script, url], { reject: false });
     const figures = parseWrk(run.stdout);
+    // --paced 0: saturation only; what the shipper has not sent is left in the log.
+    if (pacedS <= 0) return figures;
     // The same config at a fixed offered load, after wrk's burst has drained.
     if (shipper) await waitForShipper(shipper, `${prefix}/logs/parity.log`, 15_000);
     const loggedBefore = shipper ? await countLines(`${prefix}/logs/parity.log`) : 0;
@@ -423,8 +445,10 @@ function printTable(results: Map<string, Figures>): void {
       f.shipped !== undefined ? `shipper acked ${f.shipped}` : '',
       f.shipLag && f.shipLag.n > 0 ? `ship lag at ${rate}/s p50 ${f.shipLag.p50.toFixed(0)} ms, p99 ${f.shipLag.p99.toFixed(0)} ms (${f.shipLag.n})` : '',
     ].filter(Boolean).join('; ');
+    // With rounds: the median of the ratios each paired with its round's baseline.
+    const pairedMedian = f.pairedRatios && f.pairedRatios.length > 1 ? [...f.pairedRatios].sort((a, b) => a - b)[Math.floor(f.pairedRatios.length / 2)]! : undefined;
     rows.push([
-      name!, state!, f.rps.toFixed(f.rps < 100 ? 1 : 0), fmt(f.p50Ms), fmt(f.p99Ms), ratio(f.rps, base.rps), ratio(f.p99Ms, base.p99Ms),
+      name!, state!, f.rps.toFixed(f.rps < 100 ? 1 : 0), fmt(f.p50Ms), fmt(f.p99Ms), pairedMedian !== undefined ? `${pairedMedian.toFixed(2)}x` : ratio(f.rps, base.rps), ratio(f.p99Ms, base.p99Ms),
       p.servedPerS.toFixed(0), fmt(p.p99Ms), ratio(p.p99Ms, bp.p99Ms), String(p.timedOut), notes,
     ]);
   }

@@ -42,6 +42,13 @@ export interface ShipConfigInput {
   built?: boolean;
   /** Run this built cli.js instead (another build of the shipper, for an A/B in one run). */
   cliPath?: string;
+  /**
+   * Start it at this nice value, as systemd's Nice= does: set before exec, so every
+   * thread has it. os.setPriority after the start would renice only the main
+   * thread (on Linux a nice value is per thread, setpriority(2)), leaving V8's
+   * collector and compiler threads at 0.
+   */
+  nice?: number;
   /** Environment for the shipper's process, e.g. the unit's (`shipEnvironment`: NODE_OPTIONS and malloc's arenas). */
   environment?: Record<string, string>;
 }
@@ -77,7 +84,10 @@ export async function startShipProcess(input: ShipConfigInput): Promise<ShipProc
   const raw = shipRawConfig({ ...input, listen: `127.0.0.1:${port}` });
   const config = join(input.dir, 'ship.yaml');
   await writeFile(config, stringify(raw));
-  const child: ResultPromise = execa(process.execPath, [...(input.cliPath ? [input.cliPath] : input.built ? [builtCli] : ['--import', import.meta.resolve('tsx/esm'), cli]), 'ship', '--config', config], {
+  const command = [process.execPath, ...(input.cliPath ? [input.cliPath] : input.built ? [builtCli] : ['--import', import.meta.resolve('tsx/esm'), cli]), 'ship', '--config', config];
+  // nice(1) execs the command: the pid is the shipper's.
+  const [file, ...args] = input.nice ? ['nice', '-n', String(input.nice), ...command] : command;
+  const child: ResultPromise = execa(file!, args, {
     // The unit's environment, NODE_OPTIONS included (node allows only some V8 flags there).
     env: input.environment ?? {},
     reject: false,
