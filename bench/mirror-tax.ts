@@ -5,7 +5,7 @@
  *   npx tsx bench/mirror-tax.ts [--duration 10] [--connections 8] [--rate 1000] [--paced 10]
  *                                [--ship-lines 100000] [--backlog 1000000] [--ship-only] [--ship-cli sources|dist]
  *                                [--rounds 1] [--configs 'no mirror,rendered ship,...'] [--states healthy,slow,down]
- *                                [--ship-nice 10] [--parity-log-buffer 64k]
+ *                                [--ship-nice 10] [--target-nice 0] [--parity-log-buffer 64k]
  *
  * For each nginx config (no mirror; the seed's config: variable proxy_pass, a
  * resolver, no timeouts; the rendered shadow config) and each mirror target state
@@ -22,8 +22,8 @@
  * healthy TLS target against a bare undici loop, its lag at the fixed load, and its
  * peak RSS while it works through a `--backlog`-line parity log.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { setPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { execa } from 'execa';
@@ -65,6 +65,10 @@ const { values } = parseArgs({
     states: { type: 'string', default: 'healthy,slow,down' },
     // The shipper's nice value beside nginx: by default the one its systemd unit sets.
     'ship-nice': { type: 'string', default: String(shipServiceNice) },
+    // The local TLS target's nice value. At 0 (the issue's prototype) its CPU counts
+    // against the origin when healthy; API Gateway's does not on a real host, and
+    // 19 comes closer to that: it then runs on what nginx and the origin leave.
+    'target-nice': { type: 'string', default: '0' },
     // parityLog.buffer for the rendered configs (e.g. 64k): nginx writes the log a buffer at a time.
     'parity-log-buffer': { type: 'string' },
   },
@@ -131,9 +135,10 @@ async function main(): Promise<void> {
   );
   const results = new Map<string, Figures>();
   try {
-    console.log(`mirror tax: wrk, 1 thread, ${connections} keepalive connections, ${durationS} s per run, nginx 1 worker, ${body.length}-byte Bizppurio callback, mirror ship at nice ${values['ship-nice']}${values['parity-log-buffer'] ? `, parityLog.buffer ${values['parity-log-buffer']}` : ''}${rounds > 1 ? `, ${rounds} interleaved rounds (medians)` : ''}`);
+    console.log(`mirror tax: wrk, 1 thread, ${connections} keepalive connections, ${durationS} s per run, nginx 1 worker, ${body.length}-byte Bizppurio callback, mirror ship at nice ${values['ship-nice']}, target at nice ${values['target-nice']}${values['parity-log-buffer'] ? `, parityLog.buffer ${values['parity-log-buffer']}` : ''}${rounds > 1 ? `, ${rounds} interleaved rounds (medians)` : ''}`);
     for (const state of runStates as TargetState[]) {
       const target = state === 'down' ? undefined : await startTargetProcess({ tls: { cert: ca.cert, key: ca.key }, ...(state === 'slow' ? { delayMs: slowMs } : {}) });
+      if (target && Number(values['target-nice']) !== 0) await reniceThreads(target.pid, Number(values['target-nice']));
       const targetPort = target?.port ?? (await freePort());
       const runs = new Map<ConfigName, Figures[]>();
       try {
@@ -187,6 +192,11 @@ async function main(): Promise<void> {
   printTable(results);
   // --ship-lines 0: the transports only.
   if (Number(values['ship-lines']) > 0) await shipperAlone();
+}
+
+/** Every thread of a running process (on Linux a nice value is per thread, setpriority(2)); threads started later inherit it. */
+async function reniceThreads(pid: number, nice: number): Promise<void> {
+  for (const tid of await readdir(`/proc/${pid}/task`)) setPriority(Number(tid), nice);
 }
 
 function push(runs: Map<ConfigName, Figures[]>, name: ConfigName, figures: Figures): void {
