@@ -216,6 +216,7 @@ function median(list: Figures[]): Figures {
     errors: [
       mid.errors.trim(),
       `rounds req/s ${list.map((f) => f.rps.toFixed(0)).join(', ')}`,
+      list.some((f) => f.paced) ? `rounds paced p99 ms ${list.map((f) => (f.paced?.p99Ms ?? NaN).toFixed(1)).join(', ')}` : '',
       paired.length ? `paired ratios ${paired.map((r) => r.toFixed(2)).join(', ')}` : '',
     ].filter(Boolean).join('; '),
     ...(paired.length ? { pairedRatios: paired } : {}),
