@@ -99,7 +99,7 @@ async function shipUnderLock(
     requestTimeoutMs: durationToMs(settings.requestTimeout),
     dnsServers: config.resolver.addresses,
     ipv6: config.resolver.ipv6,
-    connections: Math.min(settings.window, 64),
+    connections: Math.min(settings.window, settings.connections),
   });
   let shipper: Shipper | undefined;
   const tail = new ParityLogTail(options.parityLog?.length ? options.parityLog : [config.parityLog.path], {

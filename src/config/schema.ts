@@ -175,6 +175,12 @@ export const configSchema = z.strictObject({
       maxBackoff: duration.default('10s').describe('cap on the retry delay'),
       giveUpAfter: duration.default('6h').describe('a callback still unanswered this long after nginx received it is recorded as gave-up'),
       window: z.int().min(1).max(10_000).default(256).describe('callbacks in flight at once; the log is read no faster than they are answered'),
+      connections: z
+        .int()
+        .min(1)
+        .max(10_000)
+        .default(64)
+        .describe('HTTP/1.1 connections per API Gateway address, each carrying one attempt at a time: at most this many (and at most window) are on the wire, the rest of the window waits; more send faster to a slow gateway, at ~50 KiB of memory each'),
       statusInterval: duration.default('10s').describe('how often a status line is written when not on a terminal'),
       maxCheckpointAge: duration
         .default('1m')

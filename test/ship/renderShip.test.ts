@@ -21,7 +21,7 @@ describe('mirror.transport ship', () => {
   it('defaults to nginx, and the ship section has its defaults', () => {
     const config = configFrom(exampleConfig());
     expect(config.mirror.transport).toBe('nginx');
-    expect(config.ship).toMatchObject({ checkpoint: '.mirror/ship-checkpoint.json', ackLog: '.mirror/ship-ack.log', listen: '127.0.0.1:9465', window: 256 });
+    expect(config.ship).toMatchObject({ checkpoint: '.mirror/ship-checkpoint.json', ackLog: '.mirror/ship-ack.log', listen: '127.0.0.1:9465', window: 256, connections: 64 });
   });
 
   it.each(['shadow', 'shadow-domain'] as const)('%s: no mirror, no resolver, the parity log carries body, probe mark and Content-Length (snapshot)', async (phase) => {
