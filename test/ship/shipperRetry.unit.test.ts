@@ -8,17 +8,10 @@ import { describe, expect, it } from 'vitest';
 import { Shipper, type ShipperAdapters } from '../../src/ship/shipper.js';
 import type { AttemptResult } from '../../src/ship/shipRetry.js';
 import type { TailLine } from '../../src/ship/parityLogTail.js';
-import { numberedRequestId } from '../support/parityLog.js';
+import { numberedRequestId, parityLine } from '../support/parityLog.js';
 
-function parityLine(i: number, receivedSeconds: number): Buffer {
-  return Buffer.from(
-    JSON.stringify({
-      v: 1, msec: receivedSeconds, request_time: 0, request_id: numberedRequestId(i), method: 'POST', uri: '/api/kakao/result', status: 200,
-      content_type: 'application/json', phase: 'shadow', apigw: '1', upstream_status: '200', probe: '', content_length: '2', body: '{}',
-    }),
-    'latin1',
-  );
-}
+/** Callback `i`'s parity-log line, received by nginx at `receivedMs`. */
+const line = (i: number, receivedMs: number) => Buffer.from(parityLine(numberedRequestId(i), '{}', { msec: receivedMs }), 'latin1');
 
 /** Runs the shipper over `lines` with a sender answering from `answers` (the last repeats); stops once every line has an ack line. */
 async function ship(lines: Buffer[], answers: AttemptResult[], backoff: { retries: number; giveUpAfterMs: number }) {
@@ -69,26 +62,26 @@ const ok: AttemptResult = { kind: 'answer', status: 200, errorType: '' };
 
 describe('the shipper retries a callback', () => {
   it('answered at the first attempt: one attempt, no retry', async () => {
-    const { acks, summary } = await ship([parityLine(1, Date.now() / 1000)], [ok], { retries: 3, giveUpAfterMs: 60_000 });
+    const { acks, summary } = await ship([line(1, Date.now())], [ok], { retries: 3, giveUpAfterMs: 60_000 });
     expect(acks).toMatchObject([{ outcome: 'delivered', attempts: 1, status: 200 }]);
     expect(summary).toMatchObject({ attempts: 1, retries: 0, delivered: 1 });
   });
 
   it('after a failed first attempt, until an answer: the attempts and retries counted once each', async () => {
-    const { acks, summary } = await ship([parityLine(1, Date.now() / 1000)], [unavailable, unavailable, ok], { retries: 3, giveUpAfterMs: 60_000 });
+    const { acks, summary } = await ship([line(1, Date.now())], [unavailable, unavailable, ok], { retries: 3, giveUpAfterMs: 60_000 });
     expect(acks).toMatchObject([{ outcome: 'delivered', attempts: 3, status: 200, uncertain: false }]);
     expect(summary).toMatchObject({ attempts: 3, retries: 2, delivered: 1 });
   });
 
   it('within its budget: `retries` retries after the first attempt, then given up with the last answer', async () => {
-    const { acks, sent } = await ship([parityLine(1, Date.now() / 1000), parityLine(2, Date.now() / 1000)], [unavailable], { retries: 2, giveUpAfterMs: 60_000 });
+    const { acks, sent } = await ship([line(1, Date.now()), line(2, Date.now())], [unavailable], { retries: 2, giveUpAfterMs: 60_000 });
     expect(acks).toHaveLength(2);
     for (const ack of acks) expect(ack).toMatchObject({ outcome: 'gave-up', attempts: 3, status: 503, error_type: 'ServiceUnavailableException', cause: 'http-5xx' });
     expect(sent).toHaveLength(6);
   });
 
   it('older than the give-up age: tried once, not retried, recorded as given up', async () => {
-    const { acks, sent } = await ship([parityLine(1, Date.now() / 1000 - 120)], [unavailable], { retries: 5, giveUpAfterMs: 60_000 });
+    const { acks, sent } = await ship([line(1, Date.now() - 120_000)], [unavailable], { retries: 5, giveUpAfterMs: 60_000 });
     expect(acks).toMatchObject([{ outcome: 'gave-up', attempts: 1, cause: 'http-5xx' }]);
     expect(sent).toHaveLength(1);
   });
