@@ -105,11 +105,11 @@ interface Figures {
   shipped?: number;
   shipLag?: { p50: number; p99: number; n: number };
   /**
-   * req/s over the no-mirror run of the same round, just before it: a pair measured
-   * seconds apart, so drift over the minutes of a run cancels out. With rounds, the
-   * median of these is the table's ratio and each round's is in the notes.
+   * req/s over the no-mirror run of the same round: a pair measured seconds apart,
+   * so drift over the minutes of a run cancels out. Over rounds, the median of the
+   * rounds' ratios (each round's is in the notes); it is the table's ratio.
    */
-  pairedRatios?: number[];
+  pairedRatio?: number;
 }
 
 const restApiId = 'a1b2c3d4e5';
@@ -174,7 +174,7 @@ async function main(): Promise<void> {
           const roundBase = measured.get('no mirror')!;
           for (const name of runConfigs) {
             const figures = measured.get(name)!;
-            if (name !== 'no mirror') figures.pairedRatios = [figures.rps / roundBase.rps];
+            if (name !== 'no mirror') figures.pairedRatio = figures.rps / roundBase.rps;
             push(runs, name, figures);
           }
         }
@@ -209,7 +209,7 @@ function median(list: Figures[]): Figures {
   const sorted = [...list].sort((a, b) => a.rps - b.rps);
   const mid = sorted[Math.floor(sorted.length / 2)]!;
   const pacedP99 = list.map((f) => f.paced?.p99Ms ?? NaN).sort((a, b) => a - b);
-  const paired = list.flatMap((f) => f.pairedRatios ?? []);
+  const paired = list.flatMap((f) => (f.pairedRatio === undefined ? [] : [f.pairedRatio]));
   return {
     ...mid,
     paced: mid.paced ? { ...mid.paced, p99Ms: pacedP99[Math.floor(pacedP99.length / 2)]! } : undefined,
@@ -219,7 +219,7 @@ function median(list: Figures[]): Figures {
       list.some((f) => f.paced) ? `rounds paced p99 ms ${list.map((f) => (f.paced?.p99Ms ?? NaN).toFixed(1)).join(', ')}` : '',
       paired.length ? `paired ratios ${paired.map((r) => r.toFixed(2)).join(', ')}` : '',
     ].filter(Boolean).join('; '),
-    ...(paired.length ? { pairedRatios: paired } : {}),
+    ...(paired.length ? { pairedRatio: [...paired].sort((a, b) => a - b)[Math.floor(paired.length / 2)]! } : {}),
   };
 }
 
@@ -456,10 +456,9 @@ function printTable(results: Map<string, Figures>): void {
       f.shipped !== undefined ? `shipper acked ${f.shipped}` : '',
       f.shipLag && f.shipLag.n > 0 ? `ship lag at ${rate}/s p50 ${f.shipLag.p50.toFixed(0)} ms, p99 ${f.shipLag.p99.toFixed(0)} ms (${f.shipLag.n})` : '',
     ].filter(Boolean).join('; ');
-    // With rounds: the median of the ratios each paired with its round's baseline.
-    const pairedMedian = f.pairedRatios && f.pairedRatios.length > 1 ? [...f.pairedRatios].sort((a, b) => a - b)[Math.floor(f.pairedRatios.length / 2)]! : undefined;
+    // Each round's ratio is to its own round's baseline; over rounds, their median.
     rows.push([
-      name!, state!, f.rps.toFixed(f.rps < 100 ? 1 : 0), fmt(f.p50Ms), fmt(f.p99Ms), pairedMedian !== undefined ? `${pairedMedian.toFixed(2)}x` : ratio(f.rps, base.rps), ratio(f.p99Ms, base.p99Ms),
+      name!, state!, f.rps.toFixed(f.rps < 100 ? 1 : 0), fmt(f.p50Ms), fmt(f.p99Ms), f.pairedRatio !== undefined ? ratio(f.pairedRatio, 1) : ratio(f.rps, base.rps), ratio(f.p99Ms, base.p99Ms),
       p.servedPerS.toFixed(0), fmt(p.p99Ms), ratio(p.p99Ms, bp.p99Ms), String(p.timedOut), notes,
     ]);
   }
