@@ -5,7 +5,7 @@
  *   npx tsx bench/mirror-tax.ts [--duration 10] [--connections 8] [--rate 1000] [--paced 10]
  *                                [--ship-lines 100000] [--backlog 1000000] [--ship-only] [--ship-cli sources|dist]
  *                                [--rounds 1] [--configs 'no mirror,rendered ship,...'] [--states healthy,slow,down]
- *                                [--ship-nice 10] [--target-nice 0] [--parity-log-buffer 64k]
+ *                                [--ship-nice 10] [--ship-sched other|idle] [--ship-warmup 5] [--target-nice 0] [--parity-log-buffer 64k]
  *
  * For each nginx config (no mirror; the seed's config: variable proxy_pass, a
  * resolver, no timeouts; the rendered shadow config) and each mirror target state
@@ -16,13 +16,15 @@
  *
  * The ship transport (`mirror.transport: ship`) runs beside them: nginx renders no
  * mirror and `mirror ship` (the CLI, in its own process) tails the parity log and
- * sends to the same target. Each config is measured twice: at saturation (wrk's
+ * sends to the same target. As its service does, one shipper runs for the whole
+ * of a target state's runs, warmed by a first run that is not measured and paused
+ * (SIGSTOP) while the other configs are measured. Each config is measured twice: at saturation (wrk's
  * closed loop) and at a fixed offered load (`--rate` callbacks/s, paced, open
  * loop, over keepalive connections). Then the shipper alone: its throughput to the
  * healthy TLS target against a bare undici loop, its lag at the fixed load, and its
  * peak RSS while it works through a `--backlog`-line parity log.
  */
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { setPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -42,7 +44,7 @@ import { startNginx } from '../src/nginx/nginxProcess.js';
 import { findNginx } from '../src/nginx/nginxBinary.js';
 import { shipServiceNice } from '../src/ship/shipUnit.js';
 import { shipEnvironment } from '../src/ship/shipHeap.js';
-import { bareSendRate, pacedLoad, shipLagP99, startShipProcess, writeBacklog, type PacedFigures, type ShipProcess } from './support/shipBench.js';
+import { bareSendRate, LineCounter, pacedLoad, shipLagP99, startShipProcess, writeBacklog, type PacedFigures, type ShipProcess } from './support/shipBench.js';
 
 const { values } = parseArgs({
   options: {
@@ -65,6 +67,10 @@ const { values } = parseArgs({
     states: { type: 'string', default: 'healthy,slow,down' },
     // The shipper's nice value beside nginx: by default the one its systemd unit sets.
     'ship-nice': { type: 'string', default: String(shipServiceNice) },
+    // The shipper's scheduling policy: idle (SCHED_IDLE) or other (the default policy).
+    'ship-sched': { type: 'string', default: 'other' },
+    // Seconds of saturation through the ship render before its first measured run (the shipper's start-up, not measured).
+    'ship-warmup': { type: 'string', default: '5' },
     // The local TLS target's nice value. At 0 (the issue's prototype) its CPU counts
     // against the origin when healthy; API Gateway's does not on a real host, and
     // 19 comes closer to that: it then runs on what nginx and the origin leave.
@@ -79,6 +85,7 @@ const pacedConnections = Number(values['paced-connections']);
 const durationS = Number(values.duration);
 const connections = Number(values.connections);
 const slowMs = Number(values['slow-ms']);
+const shipWarmupS = Number(values['ship-warmup']);
 if (values['ship-cli'] !== 'sources' && values['ship-cli'] !== 'dist') throw new Error(`--ship-cli ${values['ship-cli']}: expected sources or dist`);
 const built = values['ship-cli'] === 'dist';
 
@@ -135,13 +142,46 @@ async function main(): Promise<void> {
   );
   const results = new Map<string, Figures>();
   try {
-    console.log(`mirror tax: wrk, 1 thread, ${connections} keepalive connections, ${durationS} s per run, nginx 1 worker, ${body.length}-byte Bizppurio callback, mirror ship at nice ${values['ship-nice']}, target at nice ${values['target-nice']}${values['parity-log-buffer'] ? `, parityLog.buffer ${values['parity-log-buffer']}` : ''}${rounds > 1 ? `, ${rounds} interleaved rounds (medians)` : ''}`);
+    console.log(`mirror tax: wrk, 1 thread, ${connections} keepalive connections, ${durationS} s per run, nginx 1 worker, ${body.length}-byte Bizppurio callback, mirror ship at nice ${values['ship-nice']} (policy ${values['ship-sched']}), target at nice ${values['target-nice']}${values['parity-log-buffer'] ? `, parityLog.buffer ${values['parity-log-buffer']}` : ''}${rounds > 1 ? `, ${rounds} interleaved rounds (medians)` : ''}`);
     for (const state of runStates as TargetState[]) {
       const target = state === 'down' ? undefined : await startTargetProcess({ tls: { cert: ca.cert, key: ca.key }, ...(state === 'slow' ? { delayMs: slowMs } : {}) });
       if (target && Number(values['target-nice']) !== 0) await reniceThreads(target.pid, Number(values['target-nice']));
       const targetPort = target?.port ?? (await freePort());
       const runs = new Map<ConfigName, Figures[]>();
+      // The ship render, its parity log where the long-running shipper reads it.
+      const shipRender = (parityLog: string) => (_prefix: string) => renderedShadow(origin.port, targetPort, dns.address, ca.caPath, parityLog, templates, 'ship');
+      let shipService: ShipService | undefined;
       try {
+        if (runConfigs.includes('rendered ship')) {
+          // One shipper per target state for the whole run, as its service runs: warm
+          // (compiled code, open connections), paused between its own runs. A shipper
+          // started for each run of a few seconds spent them compiling and opening
+          // connections: with the target slow, 8% of a core in its first 6 s against
+          // 2 to 3% from then on (bench/scratch, 10,000 lines/s logged, 43/s answered).
+          const dir = join(work, `ship-${state}`);
+          await mkdir(dir);
+          const parityLog = join(dir, 'parity.log');
+          await writeFile(parityLog, '');
+          const process = await startShipProcess({
+            dir,
+            originPort: origin.port,
+            targetPort,
+            caPath: ca.caPath,
+            resolver: dns.address,
+            parityLogPath: parityLog,
+            built,
+            // As the service runs it (src/ship/shipUnit.ts): its environment, and below nginx and the origin.
+            environment: shipEnvironment(256),
+            nice: Number(values['ship-nice']),
+            schedIdle: values['ship-sched'] === 'idle',
+            // Longer than the pauses between its runs: a pause must not time out the attempts on the wire.
+            requestTimeout: '120s',
+          });
+          shipService = { process, parityLog, lines: new LineCounter(parityLog), drain: state === 'healthy' };
+          process.pause();
+          // Its first run, not measured: the shipper's start-up (compiling, connecting) is not what the origin pays in service.
+          await measure(nginxPath, work, script, body, shipRender(parityLog), shipService, shipWarmupS);
+        }
         for (let round = 0; round < rounds; round++) {
           // The baseline again for each target state and round, beside its configs:
           // on a machine shared with other work, a baseline minutes apart is another
@@ -157,16 +197,12 @@ async function main(): Promise<void> {
             const render = (prefix: string): RenderedNginx =>
               name === 'seed config'
                 ? seedConfig(origin.port, targetPort, dns.address)
-                : renderedShadow(origin.port, targetPort, dns.address, ca.caPath, prefix, templates, name === 'rendered shadow' ? 'nginx' : 'ship');
-            const shipper =
-              name === 'rendered ship'
-                ? async (prefix: string) => {
-                    // As the service runs it (src/ship/shipUnit.ts): its environment, and below nginx and the origin.
-                    return startShipProcess({ dir: prefix, originPort: origin.port, targetPort, caPath: ca.caPath, resolver: dns.address, parityLogPath: `${prefix}/logs/parity.log`, built, environment: shipEnvironment(256), nice: Number(values['ship-nice']) });
-                  }
-                : undefined;
+                : renderedShadow(origin.port, targetPort, dns.address, ca.caPath, `${prefix}/logs/parity.log`, templates, name === 'rendered shadow' ? 'nginx' : 'ship');
             const before = (await target?.count()) ?? 0;
-            const figures = await measure(nginxPath, work, script, body, render, shipper);
+            const figures =
+              name === 'rendered ship'
+                ? await measure(nginxPath, work, script, body, shipRender(shipService!.parityLog), shipService)
+                : await measure(nginxPath, work, script, body, render);
             // Includes the 1 s warm-up: how many mirrored copies reached the target.
             if (target && name !== 'parity log only') figures.errors += ` target got ${(await target.count()) - before} mirrors`;
             measured.set(name, figures);
@@ -180,6 +216,7 @@ async function main(): Promise<void> {
         }
         for (const [name, list] of runs) results.set(`${name}|${state}`, median(list));
       } finally {
+        await shipService?.process.stop();
         await target?.stop();
       }
     }
@@ -223,57 +260,65 @@ function median(list: Figures[]): Figures {
   };
 }
 
+/** The shipper of a target state's ship runs, running for the whole run (paused between its own runs). */
+interface ShipService {
+  process: ShipProcess;
+  parityLog: string;
+  lines: LineCounter;
+  /** Wait after each run until it has sent the run's callbacks (a healthy target: the next run starts with no backlog). */
+  drain: boolean;
+}
+
 async function measure(
   nginxPath: string,
   work: string,
   script: string,
   body: string,
   render: (prefix: string) => RenderedNginx,
-  startShipper?: (prefix: string) => Promise<ShipProcess>,
+  shipper?: ShipService,
+  runS = durationS,
 ): Promise<Figures> {
   const port = await freePort();
-  let prefix = '';
-  const harness = await writeHarness({ listen: `127.0.0.1:${port}`, parentDir: work, render: (p) => render((prefix = p)), errorLogLevel: 'error' });
+  const harness = await writeHarness({ listen: `127.0.0.1:${port}`, parentDir: work, render, errorLogLevel: 'error' });
   const nginx = await startNginx(nginxPath, harness);
-  let shipper: ShipProcess | undefined;
   try {
-    shipper = await startShipper?.(prefix);
+    shipper?.process.resume();
+    const ackedBefore = (await shipper?.process.acked()) ?? 0;
     const url = `http://127.0.0.1:${port}/api/kakao/result`;
     await execa('wrk', ['-t1', `-c${connections}`, '-d1s', '-s', script, url], { reject: false }); // warm-up
-    const run = await execa('wrk', ['-t1', `-c${connections}`, `-d${durationS}s`, '--timeout', '10s', '--latency', '-s', script, url], { reject: false });
+    const run = await execa('wrk', ['-t1', `-c${connections}`, `-d${runS}s`, '--timeout', '10s', '--latency', '-s', script, url], { reject: false });
     const figures = parseWrk(run.stdout);
-    // --paced 0: saturation only; what the shipper has not sent is left in the log.
+    // --paced 0: saturation only.
     if (pacedS <= 0) return figures;
     // The same config at a fixed offered load, after wrk's burst has drained.
-    if (shipper) await waitForShipper(shipper, `${prefix}/logs/parity.log`, 15_000);
-    const loggedBefore = shipper ? await countLines(`${prefix}/logs/parity.log`) : 0;
+    if (shipper) await waitForShipper(shipper, 15_000);
+    const loggedBefore = shipper ? await shipper.lines.count() : 0;
     figures.paced = await pacedLoad(url, body, rate, pacedS, pacedConnections);
     if (shipper) {
-      await waitForShipper(shipper, `${prefix}/logs/parity.log`, 10_000);
-      figures.shipped = await shipper.acked();
+      await waitForShipper(shipper, 10_000);
+      figures.shipped = (await shipper.process.acked()) - ackedBefore;
       // Lag of the callbacks offered at the fixed load only (not wrk's burst before them).
-      figures.shipLag = await shipLagP99(`${prefix}/logs/parity.log`, shipper.ackLog, loggedBefore);
+      figures.shipLag = await shipLagP99(shipper.parityLog, shipper.process.ackLog, loggedBefore);
     }
     return figures;
   } finally {
-    await shipper?.stop();
     await nginx.stop();
     await harness.remove();
+    if (shipper) {
+      // With a healthy target, what this run logged is sent before the next run
+      // starts (it runs at saturation, so it always ends with a backlog); a slow or
+      // down target keeps its backlog, as it would in service.
+      if (shipper.drain) await waitForShipper(shipper, 120_000);
+      shipper.process.pause();
+    }
   }
 }
 
-async function countLines(path: string): Promise<number> {
-  const { readFile } = await import('node:fs/promises');
-  return (await readFile(path, 'latin1').catch(() => '')).split('\n').length - 1;
-}
-
 /** Gives the shipper up to `ms` to catch up with the log (a slow or down target never does). */
-async function waitForShipper(shipper: ShipProcess, parityLog: string, ms: number): Promise<void> {
-  const { readFile } = await import('node:fs/promises');
+async function waitForShipper(shipper: ShipService, ms: number): Promise<void> {
   const deadline = Date.now() + ms;
   while (Date.now() < deadline) {
-    const lines = (await readFile(parityLog, 'latin1').catch(() => '')).split('\n').length - 1;
-    if ((await shipper.acked()) >= lines) return;
+    if ((await shipper.process.acked()) >= (await shipper.lines.count())) return;
     await new Promise((r) => setTimeout(r, 200));
   }
 }
@@ -402,7 +447,7 @@ function renderedShadow(
   targetPort: number,
   resolver: string,
   caPath: string,
-  prefix: string,
+  parityLogPath: string,
   templates: Awaited<ReturnType<typeof loadTemplates>>,
   transport: 'nginx' | 'ship' = 'nginx',
 ): RenderedNginx {
@@ -415,7 +460,7 @@ function renderedShadow(
     trustedCertificate: caPath,
     resolverAddress: resolver,
     resolverTimeout: '5s',
-    parityLogPath: `${prefix}/logs/parity.log`,
+    parityLogPath,
     sample: 100,
     phase: 'shadow',
   });

@@ -27,6 +27,14 @@ export interface ShipProcess {
   peakRssMiB(): Promise<number>;
   /** Resident set now, MiB: anonymous (heaps, buffers) and file-backed (the node binary, mapped code). */
   rssNowMiB(): Promise<{ anon: number; file: number }>;
+  /**
+   * SIGSTOP: the process keeps its compiled code, connections and place in the log,
+   * and uses no CPU until `resume` (SIGCONT). The mirror-tax benchmark keeps one
+   * shipper for a whole run, as the service runs, and pauses it while other configs
+   * are measured, so its work is charged to its own runs only.
+   */
+  pause(): void;
+  resume(): void;
   stop(): Promise<void>;
 }
 
@@ -49,6 +57,14 @@ export interface ShipConfigInput {
    * collector and compiler threads at 0.
    */
   nice?: number;
+  /**
+   * Start it under SCHED_IDLE, as systemd's `CPUSchedulingPolicy=idle` does (chrt(1),
+   * set before exec, inherited by every thread): it runs on what the other processes
+   * leave, and a waking process of the normal policy preempts it at once.
+   */
+  schedIdle?: boolean;
+  /** ship.requestTimeout (default 10s). */
+  requestTimeout?: string;
   /** Environment for the shipper's process, e.g. the unit's (`shipEnvironment`: NODE_OPTIONS and malloc's arenas). */
   environment?: Record<string, string>;
 }
@@ -73,7 +89,7 @@ function shipRawConfig(input: ShipConfigInput & { listen: string }): Record<stri
     ackLog: join(input.dir, 'ship-ack.log'),
     listen: input.listen,
     window: input.window ?? 256,
-    requestTimeout: '10s',
+    requestTimeout: input.requestTimeout ?? '10s',
     statusInterval: '1h',
   };
   return raw;
@@ -85,8 +101,9 @@ export async function startShipProcess(input: ShipConfigInput): Promise<ShipProc
   const config = join(input.dir, 'ship.yaml');
   await writeFile(config, stringify(raw));
   const command = [process.execPath, ...(input.cliPath ? [input.cliPath] : input.built ? [builtCli] : ['--import', import.meta.resolve('tsx/esm'), cli]), 'ship', '--config', config];
-  // nice(1) execs the command: the pid is the shipper's.
-  const [file, ...args] = input.nice ? ['nice', '-n', String(input.nice), ...command] : command;
+  // nice(1) and chrt(1) exec the command: the pid is the shipper's.
+  const niced = input.nice ? ['nice', '-n', String(input.nice), ...command] : command;
+  const [file, ...args] = input.schedIdle ? ['chrt', '--idle', '0', ...niced] : niced;
   const child: ResultPromise = execa(file!, args, {
     // The unit's environment, NODE_OPTIONS included (node allows only some V8 flags there).
     env: input.environment ?? {},
@@ -103,7 +120,7 @@ export async function startShipProcess(input: ShipConfigInput): Promise<ShipProc
     await new Promise((r) => setTimeout(r, 100));
   }
   const ackLog = raw.ship.ackLog as string;
-  const ackCounter = new AckLineCounter(ackLog);
+  const ackCounter = new LineCounter(ackLog);
   return {
     pid: child.pid!,
     ackLog,
@@ -123,7 +140,15 @@ export async function startShipProcess(input: ShipConfigInput): Promise<ShipProc
       const kB = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1]) / 1024;
       return { anon: kB('RssAnon'), file: kB('RssFile') };
     },
+    pause: () => {
+      child.kill('SIGSTOP');
+    },
+    resume: () => {
+      child.kill('SIGCONT');
+    },
     stop: async () => {
+      // A stopped process holds SIGTERM until it is continued.
+      child.kill('SIGCONT');
       child.kill('SIGTERM');
       await child;
     },
@@ -131,11 +156,12 @@ export async function startShipProcess(input: ShipConfigInput): Promise<ShipProc
 }
 
 /**
- * Counts the ack log's lines by reading only what was appended since the last
- * count: the benchmark polls it many times a second on the cores the shipper uses,
- * and the whole log is tens of megabytes by the end of a backlog run.
+ * Counts a log's lines (the ack log's, the parity log's) by reading only what was
+ * appended since the last count: the benchmark polls them many times a second on
+ * the cores the shipper uses, and a log is tens to hundreds of megabytes by the end
+ * of a run.
  */
-class AckLineCounter {
+export class LineCounter {
   private lines = 0;
   private offset = 0;
   private readonly chunk = Buffer.allocUnsafe(1 << 16);
