@@ -28,12 +28,17 @@ export interface ShipUnitSettings {
 
 /**
  * The shipper yields the CPU to nginx and the origin when they compete: shadow
- * traffic may lag (the log is its spool), the vendor's callbacks may not. `Nice=`
- * orders processes that share a cgroup; `CPUWeight=` orders the services' cgroups
- * (cgroup v2: the default weight is 100). The benchmark runs the shipper at the
- * same nice value (bench/mirror-tax.ts).
+ * traffic may lag (the log is its spool), the vendor's callbacks may not.
+ * `CPUSchedulingPolicy=idle` (SCHED_IDLE): a waking process of the normal policy
+ * preempts it at once, where a nice value only weighs the shares; measured on the
+ * origin at saturation (docs/benchmarks.md). `CPUWeight=` orders the services'
+ * cgroups (cgroup v2: the default weight is 100) and is the share the shipper keeps
+ * on a host that is busy all the time. `Nice=` has no effect under SCHED_IDLE
+ * (sched(7)) and stays for a drop-in that sets the policy back. The benchmark runs
+ * the shipper the same way (bench/mirror-tax.ts).
  */
 export const shipServiceNice = 10;
+export const shipServiceSchedulingPolicy: 'idle' | 'other' = 'idle';
 const shipServiceCpuWeight = 10;
 
 export interface RenderedShipUnit {
@@ -70,6 +75,7 @@ export function renderShipUnit(config: MirrorConfig, settings: ShipUnitSettings,
     workingDirectory: unitValue(settings.workingDirectory, 'working directory'),
     execStart: unitValue([settings.mirrorCommand, 'ship', '--config', settings.configPath].map(execArg).join(' '), 'ExecStart'),
     // Long enough for the slowest attempt on the wire to get its answer.
+    schedulingPolicy: shipServiceSchedulingPolicy,
     nice: shipServiceNice,
     cpuWeight: shipServiceCpuWeight,
     stopTimeout: `${Math.ceil(durationToMs(config.ship.requestTimeout) / 1000) + 5}s`,
