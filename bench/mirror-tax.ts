@@ -42,7 +42,7 @@ import { loadTemplates } from '../src/render/templates.js';
 import { writeHarness } from '../src/nginx/harness.js';
 import { startNginx } from '../src/nginx/nginxProcess.js';
 import { findNginx } from '../src/nginx/nginxBinary.js';
-import { shipServiceNice } from '../src/ship/shipUnit.js';
+import { shipServiceNice, shipServiceSchedulingPolicy } from '../src/ship/shipUnit.js';
 import { shipEnvironment } from '../src/ship/shipHeap.js';
 import { bareSendRate, LineCounter, pacedLoad, shipLagP99, startShipProcess, writeBacklog, type PacedFigures, type ShipProcess } from './support/shipBench.js';
 
@@ -68,7 +68,7 @@ const { values } = parseArgs({
     // The shipper's nice value beside nginx: by default the one its systemd unit sets.
     'ship-nice': { type: 'string', default: String(shipServiceNice) },
     // The shipper's scheduling policy: idle (SCHED_IDLE) or other (the default policy).
-    'ship-sched': { type: 'string', default: 'other' },
+    'ship-sched': { type: 'string', default: shipServiceSchedulingPolicy },
     // Seconds of saturation through the ship render before its first measured run (the shipper's start-up, not measured).
     'ship-warmup': { type: 'string', default: '5' },
     // The local TLS target's nice value. At 0 (the issue's prototype) its CPU counts
@@ -88,9 +88,13 @@ const slowMs = Number(values['slow-ms']);
 const shipWarmupS = Number(values['ship-warmup']);
 if (values['ship-cli'] !== 'sources' && values['ship-cli'] !== 'dist') throw new Error(`--ship-cli ${values['ship-cli']}: expected sources or dist`);
 const built = values['ship-cli'] === 'dist';
+if (values['ship-sched'] !== 'idle' && values['ship-sched'] !== 'other') throw new Error(`--ship-sched ${values['ship-sched']}: expected idle or other`);
 
 // `parity log only`: the ship render with no shipper running, what nginx's logging alone costs.
-const configNames = ['no mirror', 'seed config', 'rendered shadow', 'parity log only', 'rendered ship'] as const;
+// `ship at nice only`: the ship render with a shipper at the normal scheduling policy (nice only), beside
+// `rendered ship` at --ship-sched, so the two policies are paired in one run.
+const configNames = ['no mirror', 'seed config', 'rendered shadow', 'parity log only', 'rendered ship', 'ship at nice only'] as const;
+const shipConfigs: Partial<Record<ConfigName, boolean>> = { 'rendered ship': values['ship-sched'] === 'idle', 'ship at nice only': false };
 type ConfigName = (typeof configNames)[number];
 const rounds = Number(values.rounds);
 const chosenConfigs = values.configs.split(',').map((c) => c.trim());
@@ -150,15 +154,16 @@ async function main(): Promise<void> {
       const runs = new Map<ConfigName, Figures[]>();
       // The ship render, its parity log where the long-running shipper reads it.
       const shipRender = (parityLog: string) => (_prefix: string) => renderedShadow(origin.port, targetPort, dns.address, ca.caPath, parityLog, templates, 'ship');
-      let shipService: ShipService | undefined;
+      const shipServices = new Map<ConfigName, ShipService>();
       try {
-        if (runConfigs.includes('rendered ship')) {
-          // One shipper per target state for the whole run, as its service runs: warm
-          // (compiled code, open connections), paused between its own runs. A shipper
-          // started for each run of a few seconds spent them compiling and opening
-          // connections: with the target slow, 8% of a core in its first 6 s against
-          // 2 to 3% from then on (bench/scratch, 10,000 lines/s logged, 43/s answered).
-          const dir = join(work, `ship-${state}`);
+        for (const [name, schedIdle] of Object.entries(shipConfigs) as [ConfigName, boolean][]) {
+          if (!runConfigs.includes(name)) continue;
+          // One shipper per config and target state for the whole run, as its service
+          // runs: warm (compiled code, open connections), paused between its own runs.
+          // A shipper started for each run of a few seconds spent them compiling and
+          // opening connections: with the target slow, 8% of a core in its first 6 s
+          // against 2 to 3% from then on (bench/scratch, 10,000 lines/s logged, 43/s answered).
+          const dir = join(work, `ship-${state}-${shipServices.size}`);
           await mkdir(dir);
           const parityLog = join(dir, 'parity.log');
           await writeFile(parityLog, '');
@@ -173,14 +178,15 @@ async function main(): Promise<void> {
             // As the service runs it (src/ship/shipUnit.ts): its environment, and below nginx and the origin.
             environment: shipEnvironment(256),
             nice: Number(values['ship-nice']),
-            schedIdle: values['ship-sched'] === 'idle',
+            schedIdle,
             // Longer than the pauses between its runs: a pause must not time out the attempts on the wire.
             requestTimeout: '120s',
           });
-          shipService = { process, parityLog, lines: new LineCounter(parityLog), drain: state === 'healthy' };
+          const service = { process, parityLog, lines: new LineCounter(parityLog), drain: state === 'healthy' };
+          shipServices.set(name, service);
           process.pause();
           // Its first run, not measured: the shipper's start-up (compiling, connecting) is not what the origin pays in service.
-          await measure(nginxPath, work, script, body, shipRender(parityLog), shipService, shipWarmupS);
+          await measure(nginxPath, work, script, body, shipRender(parityLog), service, shipWarmupS);
         }
         for (let round = 0; round < rounds; round++) {
           // The baseline again for each target state and round, beside its configs:
@@ -199,10 +205,10 @@ async function main(): Promise<void> {
                 ? seedConfig(origin.port, targetPort, dns.address)
                 : renderedShadow(origin.port, targetPort, dns.address, ca.caPath, `${prefix}/logs/parity.log`, templates, name === 'rendered shadow' ? 'nginx' : 'ship');
             const before = (await target?.count()) ?? 0;
-            const figures =
-              name === 'rendered ship'
-                ? await measure(nginxPath, work, script, body, shipRender(shipService!.parityLog), shipService)
-                : await measure(nginxPath, work, script, body, render);
+            const shipService = shipServices.get(name);
+            const figures = shipService
+              ? await measure(nginxPath, work, script, body, shipRender(shipService.parityLog), shipService)
+              : await measure(nginxPath, work, script, body, render);
             // Includes the 1 s warm-up: how many mirrored copies reached the target.
             if (target && name !== 'parity log only') figures.errors += ` target got ${(await target.count()) - before} mirrors`;
             measured.set(name, figures);
@@ -216,7 +222,7 @@ async function main(): Promise<void> {
         }
         for (const [name, list] of runs) results.set(`${name}|${state}`, median(list));
       } finally {
-        await shipService?.process.stop();
+        for (const service of shipServices.values()) await service.process.stop();
         await target?.stop();
       }
     }
