@@ -167,7 +167,7 @@ async function main(): Promise<void> {
           await mkdir(dir);
           const parityLog = join(dir, 'parity.log');
           await writeFile(parityLog, '');
-          const process = await startShipProcess({
+          const shipper = await startShipProcess({
             dir,
             originPort: origin.port,
             targetPort,
@@ -182,9 +182,9 @@ async function main(): Promise<void> {
             // Longer than the pauses between its runs: a pause must not time out the attempts on the wire.
             requestTimeout: '120s',
           });
-          const service = { process, parityLog, lines: new LineCounter(parityLog), drain: state === 'healthy' };
+          const service = { process: shipper, parityLog, lines: new LineCounter(parityLog), drain: state === 'healthy' };
           shipServices.set(name, service);
-          process.pause();
+          shipper.pause();
           // Its first run, not measured: the shipper's start-up (compiling, connecting) is not what the origin pays in service.
           await measure(nginxPath, work, script, body, shipRender(parityLog), service, shipWarmupS);
         }

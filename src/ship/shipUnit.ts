@@ -74,10 +74,10 @@ export function renderShipUnit(config: MirrorConfig, settings: ShipUnitSettings,
     group: settings.group,
     workingDirectory: unitValue(settings.workingDirectory, 'working directory'),
     execStart: unitValue([settings.mirrorCommand, 'ship', '--config', settings.configPath].map(execArg).join(' '), 'ExecStart'),
-    // Long enough for the slowest attempt on the wire to get its answer.
     schedulingPolicy: shipServiceSchedulingPolicy,
     nice: shipServiceNice,
     cpuWeight: shipServiceCpuWeight,
+    // Long enough for the slowest attempt on the wire to get its answer.
     stopTimeout: `${Math.ceil(durationToMs(config.ship.requestTimeout) / 1000) + 5}s`,
     environment: Object.entries(shipEnvironment(config.ship.window)).map(([name, value]) => unitValue(environmentAssignment(name, value), name)),
     readOnlyPaths: [unitValue(dirname(config.parityLog.path), 'parityLog.path')],
