@@ -44,7 +44,7 @@ import { startNginx } from '../src/nginx/nginxProcess.js';
 import { findNginx } from '../src/nginx/nginxBinary.js';
 import { shipServiceNice, shipServiceSchedulingPolicy } from '../src/ship/shipUnit.js';
 import { shipEnvironment } from '../src/ship/shipHeap.js';
-import { bareSendRate, LineCounter, pacedLoad, shipLagP99, startShipProcess, writeBacklog, type PacedFigures, type ShipProcess } from './support/shipBench.js';
+import { bareSendRate, LineCounter, logEnds, pacedLoad, shipLagP99, startShipProcess, writeBacklog, type PacedFigures, type ShipProcess } from './support/shipBench.js';
 
 const { values } = parseArgs({
   options: {
@@ -298,13 +298,13 @@ async function measure(
     if (pacedS <= 0) return figures;
     // The same config at a fixed offered load, after wrk's burst has drained.
     if (shipper) await waitForShipper(shipper, 15_000);
-    const loggedBefore = shipper ? await shipper.lines.count() : 0;
+    const logsBefore = shipper ? await logEnds(shipper.parityLog, shipper.process.ackLog) : undefined;
     figures.paced = await pacedLoad(url, body, rate, pacedS, pacedConnections);
     if (shipper) {
       await waitForShipper(shipper, 10_000);
       figures.shipped = (await shipper.process.acked()) - ackedBefore;
       // Lag of the callbacks offered at the fixed load only (not wrk's burst before them).
-      figures.shipLag = await shipLagP99(shipper.parityLog, shipper.process.ackLog, loggedBefore);
+      figures.shipLag = await shipLagP99(shipper.parityLog, shipper.process.ackLog, logsBefore!);
     }
     return figures;
   } finally {

@@ -4,7 +4,7 @@
  * generator, and the shipper-only measurements (throughput against a bare undici
  * loop, lag, peak RSS over a large backlog).
  */
-import { open, readFile, writeFile } from 'node:fs/promises';
+import { open, readFile, stat as statFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa, type ResultPromise } from 'execa';
@@ -234,17 +234,45 @@ export async function pacedLoad(url: string, body: string, rate: number, duratio
   return { offered: total, served: latencies.length, servedPerS: latencies.length / elapsedS, p50Ms: pct(50), p99Ms: pct(99), timedOut };
 }
 
-/** Lag p99 (ms): from nginx receiving each callback (parity log) to its final answer (ack log). */
-export async function shipLagP99(parityLogPath: string, ackLog: string, skipLines = 0): Promise<{ p50: number; p99: number; n: number }> {
+/** Where each log ends now (bytes): `shipLagP99` reads only what is appended after. */
+export async function logEnds(parityLogPath: string, ackLog: string): Promise<{ parityLog: number; ackLog: number }> {
+  const size = (path: string) => statFile(path).then((s) => s.size, () => 0);
+  return { parityLog: await size(parityLogPath), ackLog: await size(ackLog) };
+}
+
+/** The whole lines appended to `path` from byte `offset` on (a line cut at the offset, or not yet ended, is skipped). */
+async function linesFrom(path: string, offset: number, encoding: BufferEncoding): Promise<string[]> {
+  const handle = await open(path, 'r');
+  try {
+    const { size } = await handle.stat();
+    const bytes = Buffer.alloc(Math.max(0, size - offset + 1));
+    // One byte before the offset says whether the first line starts there.
+    const start = Math.max(0, offset - 1);
+    const { bytesRead } = await handle.read(bytes, 0, size - start, start);
+    const read = bytes.subarray(0, bytesRead);
+    const from = offset === 0 ? 0 : read.indexOf(0x0a) + 1;
+    // Up to the last line end: a line still being written is not read.
+    const to = read.lastIndexOf(0x0a) + 1;
+    return from > 0 || offset === 0 ? read.subarray(from, Math.max(from, to)).toString(encoding).split('\n').filter(Boolean) : [];
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Lag p99 (ms): from nginx receiving each callback (parity log) to its final answer
+ * (ack log), for the callbacks logged after `from` (logEnds). Only what was appended
+ * is read: the benchmark's shipper runs for a whole run, and its logs grow to
+ * hundreds of megabytes.
+ */
+export async function shipLagP99(parityLogPath: string, ackLog: string, from: { parityLog: number; ackLog: number }): Promise<{ p50: number; p99: number; n: number }> {
   const received = new Map<string, number>();
-  for (const [i, line] of (await readFile(parityLogPath, 'latin1')).split('\n').entries()) {
-    if (!line || i < skipLines) continue;
+  for (const line of await linesFrom(parityLogPath, from.parityLog, 'latin1')) {
     const f = JSON.parse(line) as { request_id: string; msec: number; request_time: number };
     received.set(f.request_id, (f.msec - f.request_time) * 1000);
   }
   const lags: number[] = [];
-  for (const line of (await readFile(ackLog, 'utf8')).split('\n')) {
-    if (!line) continue;
+  for (const line of await linesFrom(ackLog, from.ackLog, 'utf8')) {
     const a = JSON.parse(line) as { request_id: string; time: string };
     const r = received.get(a.request_id);
     if (r !== undefined) lags.push(Date.parse(a.time) - r);
